@@ -1,0 +1,47 @@
+# beatdesk: `make demo` runs a demo desk; `make test` runs every check CI runs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test lint typecheck migrations-check test-sqlite test-postgres system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@ $(VENV)/.installed-demo
+
+demo: $(VENV)/.installed-demo
+	$(BIN)/beatdesk demo
+
+system-deps:
+	scripts/system-deps.sh
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy src
+
+migrations-check: $(VENV)/.installed-dev
+	BEATDESK_HOME=$$(mktemp -d) $(BIN)/beatdesk makemigrations --check --dry-run
+	BEATDESK_HOME=$$(mktemp -d) BEATDESK_SECURE=1 BEATDESK_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+		BEATDESK_ALLOWED_HOSTS=desk.force.example $(BIN)/beatdesk check --deploy --fail-level WARNING
+
+test-sqlite: $(VENV)/.installed-dev
+	BEATDESK_HOME=$$(mktemp -d) $(BIN)/pytest
+
+test-postgres: $(VENV)/.installed-dev
+	BEATDESK_HOME=$$(mktemp -d) scripts/with-postgres.sh $(BIN)/pytest -m "not browser"
+
+test: system-deps lint typecheck migrations-check test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,3 @@
+"""Shared pytest fixtures live in beatdesk.testing; this file only loads them."""
+
+pytest_plugins = ["beatdesk.testing.fixtures"]

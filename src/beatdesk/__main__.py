@@ -1,0 +1,3 @@
+from beatdesk.cli import main
+
+main()

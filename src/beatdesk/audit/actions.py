@@ -1,0 +1,77 @@
+"""Recording audit events. Every domain action calls record() inside its transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from beatdesk.audit import chain
+from beatdesk.audit.models import AuditEvent, Category
+
+if TYPE_CHECKING:
+    from beatdesk.accounts.models import User
+
+__all__ = ["Category", "record", "record_system"]
+
+
+def _object_ref(obj: models.Model | None) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    return obj._meta.label_lower, str(obj.pk)
+
+
+def record(
+    actor: User | None,
+    category: str,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    object_type: str = "",
+    object_id: str = "",
+    justification: str = "",
+    recipient: str = "",
+    payload: Any = None,
+) -> AuditEvent:
+    """Append an event for something a person did (or tried to do)."""
+    if obj is not None:
+        object_type, object_id = _object_ref(obj)
+    if actor is not None and actor.is_authenticated and actor.pk is not None:
+        actor_id: int | None = actor.pk
+        label = f"user:{actor.pk}"
+    else:
+        actor_id, label = None, "anonymous"
+    return chain.append(
+        actor_id=actor_id,
+        actor_label=label,
+        category=category,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        justification=justification,
+        recipient=recipient,
+        payload=payload,
+    )
+
+
+def record_system(
+    component: str,
+    category: str,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    justification: str = "",
+    payload: Any = None,
+) -> AuditEvent:
+    """Append an event for something the system did by itself (ingestion, routing, …)."""
+    object_type, object_id = _object_ref(obj)
+    return chain.append(
+        actor_id=None,
+        actor_label=f"system:{component}",
+        category=category,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        justification=justification,
+        payload=payload,
+    )

@@ -1,0 +1,59 @@
+"""The audit log: who did what to which record, when and why (DPA 2018 Part 3, s.62)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Category(models.TextChoices):
+    """The s.62 logging categories, plus sign-in and access decisions."""
+
+    COLLECTION = "collection", "Collection"
+    ALTERATION = "alteration", "Alteration"
+    CONSULTATION = "consultation", "Consultation"
+    DISCLOSURE = "disclosure", "Disclosure"
+    COMBINATION = "combination", "Combination"
+    ERASURE = "erasure", "Erasure"
+    AUTHENTICATION = "authentication", "Authentication"
+    AUTHORIZATION = "authorization", "Authorization"
+
+
+class AuditEvent(models.Model):
+    """One entry in the append-only, hash-chained audit log.
+
+    Each entry's hash covers its fields and the previous entry's hash, so an edit, a
+    deletion, an insertion or a reordering breaks the chain at that sequence number.
+    Personal data appears only as `payload_digest`, so erasing it later leaves the chain
+    verifiable. On PostgreSQL a trigger refuses UPDATE and DELETE on this table.
+    """
+
+    sequence = models.BigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_label = models.CharField(
+        max_length=64, help_text="'user:<id>', 'system:<component>' or 'anonymous'."
+    )
+    category = models.CharField(max_length=16, choices=Category.choices)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    justification = models.CharField(max_length=500, blank=True)
+    recipient = models.CharField(max_length=200, blank=True)
+    payload_digest = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"

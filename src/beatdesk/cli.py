@@ -1,0 +1,37 @@
+"""The `beatdesk` command.
+
+beatdesk demo                 a demo desk with live traffic on http://127.0.0.1:8000
+beatdesk serve                the desk's web server
+beatdesk worker               the background worker (database task queue)
+beatdesk replay FILE          play a JSONL/CSV file of posts as live inbound traffic
+beatdesk status --json        counts, for operators and scripts
+beatdesk audit verify|checkpoint
+beatdesk migrate, createsuperuser, … (any Django management command)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beatdesk.settings")
+    if args and args[0] == "demo":
+        # The demo keeps its own home so it never touches a real installation's data.
+        os.environ.setdefault("BEATDESK_HOME", os.path.join(os.getcwd(), "var", "demo"))
+        os.environ["BEATDESK_DEMO"] = "1"
+    if args and args[0] == "worker":
+        args = ["db_worker", *args[1:]]
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        if not args:
+            return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["beatdesk", *args])
+
+
+if __name__ == "__main__":
+    main()

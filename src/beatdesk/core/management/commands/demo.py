@@ -1,0 +1,137 @@
+"""`beatdesk demo`: a working desk with a day of traffic, in one command.
+
+It keeps its own database under var/demo (fresh each run unless --keep), seeds the
+fictional Westmere Police, then runs the web server, the background worker and the
+replay of the built-in scenario as child processes until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from beatdesk.accounts.models import Role
+from beatdesk.demo.seed import DEMO_PASSWORD, USERS
+
+SCENARIO = "scenario.jsonl"
+DAY_IN_TEN_MINUTES = 24 * 60 / 10
+
+
+def scenario_path() -> Path:
+    return Path(str(files("beatdesk.demo").joinpath(SCENARIO)))
+
+
+class Command(BaseCommand):
+    help = "Run a demo desk on http://127.0.0.1:8000 with live replayed traffic."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=int(os.environ.get("BEATDESK_PORT", 8000)))
+        parser.add_argument(
+            "--speed",
+            type=float,
+            default=DAY_IN_TEN_MINUTES,
+            help="replay speed (default: a day in about ten minutes)",
+        )
+        parser.add_argument("--keep", action="store_true", help="keep the previous demo database")
+        parser.add_argument("--no-replay", action="store_true", help="serve without traffic")
+        parser.add_argument(
+            "--checkpoint-every", type=float, default=60.0, help="seconds between audit checkpoints"
+        )
+
+    def _fresh(self) -> None:
+        db = Path(settings.DATABASES["default"]["NAME"])
+        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+        # A new chain needs new checkpoints; the signing key stays.
+        (Path(settings.AUDIT_DIR) / "checkpoints.jsonl").unlink(missing_ok=True)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO:
+            raise CommandError("run the demo as `beatdesk demo` (it uses its own home, var/demo)")
+        if not options["keep"]:
+            self._fresh()
+        self.stdout.write("Preparing the demo database…")
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        shutil.rmtree(Path(settings.HOME) / "static", ignore_errors=True)
+
+        me = [sys.executable, "-m", "beatdesk"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        children = [
+            subprocess.Popen([*me, "serve", "--port", str(options["port"])], env=env),
+            subprocess.Popen([*me, "worker", "--interval", "0.2", "--no-startup-delay"], env=env),
+        ]
+        if not options["no_replay"]:
+            children.append(
+                subprocess.Popen(
+                    [
+                        *me,
+                        "replay",
+                        str(scenario_path()),
+                        "--speed",
+                        str(options["speed"]),
+                        "--rebase-time",
+                    ],
+                    env=env,
+                )
+            )
+        self._banner(options["port"])
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        next_checkpoint = time.monotonic() + options["checkpoint_every"]
+        try:
+            while not stopping:
+                time.sleep(0.5)
+                if time.monotonic() >= next_checkpoint:
+                    call_command("audit", "checkpoint", stdout=open(os.devnull, "w"))  # noqa: SIM115
+                    next_checkpoint = time.monotonic() + options["checkpoint_every"]
+                if any(c.poll() not in (None, 0) for c in children[:2]):
+                    raise CommandError("the web server or worker stopped; see the messages above")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stdout.write("\nStopping the demo…")
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + 10
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            call_command("audit", "checkpoint", stdout=open(os.devnull, "w"))  # noqa: SIM115
+            self.stdout.write("Demo stopped. Its database stays in var/demo until the next run.")
+
+    def _banner(self, port: int) -> None:
+        lines = [
+            "",
+            f"  beatdesk demo — Westmere Police desk on http://127.0.0.1:{port}/",
+            "",
+            f"  Sign in as any of these (password: {DEMO_PASSWORD}):",
+        ]
+        lines += [f"    {u.username:<14} {Role(u.role).label}" for u in USERS]
+        lines += [
+            "",
+            "  The two-factor page shows the current code (demo only).",
+            "  Traffic: a day in Westmere, replayed in about ten minutes.  Ctrl-C stops it all.",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

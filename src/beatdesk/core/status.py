@@ -1,0 +1,24 @@
+"""Counts for `beatdesk status` (operators' scripts read the JSON form)."""
+
+from __future__ import annotations
+
+from django_tasks_db.models import DBTaskResult
+
+from beatdesk.audit.models import AuditEvent
+from beatdesk.cases.models import Case
+from beatdesk.inbox.models import Conversation, InboundPayload, Message
+from beatdesk.publishing.models import Post
+
+
+def counts() -> dict[str, int]:
+    pending = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count()
+    return {
+        "messages": Message.objects.count(),
+        "conversations": Conversation.objects.count(),
+        "cases": Case.objects.count(),
+        "posts": Post.objects.count(),
+        "audit_events": AuditEvent.objects.count(),
+        "pending_background_work": pending,
+        "unrouted_messages": Message.objects.filter(routed_at__isnull=True).count(),
+        "dead_letters": InboundPayload.objects.filter(status=InboundPayload.Status.FAILED).count(),
+    }

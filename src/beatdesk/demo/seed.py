@@ -1,0 +1,127 @@
+"""The fictional force the demo runs: Westmere Police, its areas, teams, people and accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from beatdesk.accounts.models import Area, Force, Role, Team, User
+from beatdesk.audit.actions import Category, record_system
+from beatdesk.networks.models import NetworkAccount, NetworkKind
+
+DEMO_PASSWORD = "westmere-demo-2026"  # noqa: S105  (printed by the demo; demo only)
+
+AREAS = [
+    (
+        "Westmere Town Centre",
+        "town-centre",
+        ["WM1"],
+        ["Town Centre", "Market Square", "Westmere Station"],
+    ),
+    ("Canal Side", "canal-side", ["WM2"], ["Canal Side", "Lock Street", "the towpath"]),
+    ("Dudley Road", "dudley-road", ["WM4"], ["Dudley Road", "Dudley Rd"]),
+    ("Hollins Park", "hollins-park", ["WM7"], ["Hollins Park", "Hollins"]),
+    ("Abbeyfield", "abbeyfield", ["WM9"], ["Abbeyfield", "Abbeyfield Primary"]),
+]
+TEAM_ACCOUNTS = {
+    "town-centre": "@WMP_TownCentre",
+    "canal-side": "@WMP_CanalSide",
+    "dudley-road": "@WMP_DudleyRd",
+    "hollins-park": "@WMP_HollinsPark",
+    "abbeyfield": "@WMP_Abbeyfield",
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first: str
+    last: str
+    role: str
+    team: str | None
+
+
+USERS = [
+    DemoUser("dana.desk", "Dana", "Okafor", Role.DESK_OPERATOR, "digital-desk"),
+    DemoUser("pcso.patel", "Priya", "Patel", Role.OFFICER, "npt-dudley-road"),
+    DemoUser("sgt.hughes", "Gareth", "Hughes", Role.SUPERVISOR, "digital-desk"),
+    DemoUser("alex.analyst", "Alex", "Nowak", Role.ANALYST, None),
+    DemoUser("admin", "Sam", "Admin", Role.ADMINISTRATOR, None),
+    DemoUser("ruth.iag", "Ruth", "Mensah", Role.ADVISER, None),
+]
+
+
+@transaction.atomic
+def seed() -> Force:
+    """Create the demo force if it is not there yet; safe to run again."""
+    force, created = Force.objects.get_or_create(
+        slug="westmere",
+        defaults={
+            "name": "Westmere Police",
+            "online_reporting_url": "https://www.westmere-police.example/report",
+        },
+    )
+    if not created:
+        return force
+    teams = {
+        "digital-desk": Team.objects.create(
+            force=force, name="Digital Desk", slug="digital-desk", kind=Team.Kind.DIGITAL_DESK
+        ),
+        "professional-standards": Team.objects.create(
+            force=force,
+            name="Professional Standards",
+            slug="professional-standards",
+            kind=Team.Kind.PROFESSIONAL_STANDARDS,
+        ),
+    }
+    for name, slug, districts, places in AREAS:
+        area = Area.objects.create(
+            force=force, name=name, slug=slug, postcode_districts=districts, place_names=places
+        )
+        team = Team.objects.create(
+            force=force,
+            name=f"{name} NPT",
+            slug=f"npt-{slug}",
+            kind=Team.Kind.NEIGHBOURHOOD,
+            area=area,
+        )
+        teams[f"npt-{slug}"] = team
+        NetworkAccount.objects.create(
+            force=force,
+            kind=NetworkKind.X,
+            handle=TEAM_ACCOUNTS[slug],
+            display_name=f"Westmere Police {name}",
+            scope=NetworkAccount.Scope.TEAM,
+            owning_team=team,
+        )
+    for kind, handle in [
+        (NetworkKind.X, "@WestmerePolice"),
+        (NetworkKind.MASTODON, "@westmerepolice@social.police.example"),
+        (NetworkKind.BLUESKY, "westmerepolice.bsky.social"),
+        (NetworkKind.FACEBOOK, "Westmere Police"),
+        (NetworkKind.RSS, "westmere-gazette-feed"),
+        (NetworkKind.EMAIL, "contact@westmere-police.example"),
+        (NetworkKind.WEBFORM, "westmere-web-form"),
+        (NetworkKind.REPLAY, "replay"),
+    ]:
+        NetworkAccount.objects.create(
+            force=force, kind=kind, handle=handle, display_name="Westmere Police"
+        )
+    for spec in USERS:
+        user = User.objects.create_user(
+            spec.username,
+            password=DEMO_PASSWORD,
+            first_name=spec.first,
+            last_name=spec.last,
+            force=force,
+            role=spec.role,
+            is_staff=spec.role == Role.ADMINISTRATOR,
+        )
+        if spec.team:
+            user.teams.add(teams[spec.team])
+        if user.is_staff_role:
+            TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    record_system("demo", Category.COLLECTION, "demo.seeded", force)
+    return force

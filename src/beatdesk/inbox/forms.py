@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+
+from beatdesk.accounts.models import Area
+from beatdesk.networks.models import NetworkAccount, NetworkKind
+
+
+class InboxFilterForm(forms.Form):
+    network = forms.ChoiceField(
+        choices=[("", "All networks"), *NetworkKind.choices], required=False
+    )
+    account = forms.ModelChoiceField(
+        queryset=NetworkAccount.objects.none(), required=False, empty_label="All accounts"
+    )
+    area = forms.ModelChoiceField(
+        queryset=Area.objects.none(), required=False, empty_label="All areas"
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        accounts: QuerySet[NetworkAccount],
+        areas: QuerySet[Area],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]

@@ -1,0 +1,113 @@
+"""What the public sends the force: raw deliveries, messages and conversations."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from beatdesk.accounts.models import Area, Team
+from beatdesk.networks.models import NetworkAccount, NetworkKind
+
+
+class InboundPayload(models.Model):
+    """A delivery exactly as a network handed it over, stored before anything else happens.
+
+    If it cannot be understood it stays here, verbatim, with the error (the dead letters);
+    nothing that arrived is ever lost.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        STORED = "stored", "Stored as a new message"
+        DUPLICATE = "duplicate", "Duplicate of a stored message"
+        FAILED = "failed", "Could not be read"
+
+    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    account = models.ForeignKey(NetworkAccount, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    message = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "received_at"], name="payload_status_idx")]
+
+    def __str__(self) -> str:
+        return f"payload {self.pk} ({self.status})"
+
+
+class Conversation(models.Model):
+    """A thread on one network: the messages that reply to one another, and the force's replies.
+
+    It is a conversation, not a profile of the person.
+    """
+
+    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    account = models.ForeignKey(NetworkAccount, on_delete=models.PROTECT, related_name="+")
+    thread_key = models.CharField(max_length=200)
+    started_at = models.DateTimeField()
+    last_message_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "account", "thread_key"], name="conversation_unique_thread"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} thread {self.thread_key}"
+
+
+class Message(models.Model):
+    """A public message to the force — a mention, reply, direct message, comment or email —
+    normalised from whichever network it came through. Stored once per (network, external id).
+    """
+
+    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    external_id = models.CharField(max_length=200)
+    via = models.CharField(
+        max_length=16,
+        choices=NetworkKind.choices,
+        help_text="The connector that delivered it (replay for recorded traffic).",
+    )
+    account = models.ForeignKey(NetworkAccount, on_delete=models.PROTECT, related_name="messages")
+    author_handle = models.CharField(max_length=200)
+    author_name = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    language = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField(db_index=True)
+    reply_to_external_id = models.CharField(max_length=200, blank=True)
+    thread_id = models.CharField(max_length=200, blank=True)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="messages", null=True, blank=True
+    )
+    attachments = models.JSONField(default=list, blank=True)
+    raw = models.TextField(help_text="The payload verbatim, as the network sent it.")
+    raw_sha256 = models.CharField(max_length=64)
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="messages", null=True, blank=True
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="messages", null=True, blank=True
+    )
+    routing_reason = models.CharField(max_length=300, blank=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "external_id"], name="message_unique_network_external_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="message_newest_idx"),
+            models.Index(fields=["team", "-received_at"], name="message_team_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.external_id}"

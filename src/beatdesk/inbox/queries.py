@@ -1,0 +1,115 @@
+"""Reading messages: the only way views, tasks and the API obtain them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from beatdesk.accounts.access import refuse
+from beatdesk.accounts.policy import is_active_staff, reads_force_wide, team_ids
+from beatdesk.audit.actions import Category, record
+from beatdesk.core.digest import digest_of
+from beatdesk.inbox.models import Message
+
+if TYPE_CHECKING:
+    from beatdesk.accounts.models import User
+
+
+def visible_messages(user: User) -> QuerySet[Message]:
+    """Messages this user may see: the whole force for the desk, own teams for officers."""
+    if not is_active_staff(user) or user.force_id is None:
+        return Message.objects.none()
+    mine = Message.objects.filter(account__force_id=user.force_id)
+    if reads_force_wide(user):
+        return mine
+    teams = team_ids(user)
+    return mine.filter(Q(team_id__in=teams) | Q(account__owning_team_id__in=teams))
+
+
+def access_message(user: User, message_id: int, *, purpose: str) -> Message:
+    """One message, for a person to read: checked against role and team, and audited."""
+    found = (
+        visible_messages(user)
+        .select_related("account", "team", "area", "conversation")
+        .filter(pk=message_id)
+        .first()
+    )
+    if found is None:
+        if not Message.objects.filter(pk=message_id).exists():
+            raise Http404("No such message")
+        refuse(user, "inbox.message", message_id, "the message is outside the user's teams")
+    with transaction.atomic():
+        record(user, Category.CONSULTATION, "message.view", found, justification=purpose)
+    return found
+
+
+def thread_of(user: User, message: Message) -> list[Message]:
+    """The other messages of the conversation this user may see (the caller has audited it)."""
+    if message.conversation_id is None:
+        return [message]
+    return list(
+        visible_messages(user)
+        .filter(conversation_id=message.conversation_id)
+        .order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    network: str = ""
+    account: int | None = None
+    area: int | None = None
+
+    @property
+    def description(self) -> str:
+        parts = [f"{k}={v}" for k, v in vars(self).items() if v not in ("", None)]
+        return ", ".join(parts) or "all"
+
+
+def inbox_page(
+    user: User, flt: InboxFilter, *, limit: int = 50, since_id: int | None = None
+) -> list[Message]:
+    """The newest messages matching the filter. A list of what a person saw is audited
+    as one consultation (only when what is shown changes, so live polling stays quiet)."""
+    qs = visible_messages(user).select_related("account", "team", "area")
+    if flt.network:
+        qs = qs.filter(network=flt.network)
+    if flt.account:
+        qs = qs.filter(account_id=flt.account)
+    if flt.area:
+        qs = qs.filter(area_id=flt.area)
+    if since_id:
+        qs = qs.filter(pk__gt=since_id)
+    return list(qs.order_by("-received_at", "-id")[:limit])
+
+
+def audit_list_view(user: User, messages: list[Message], flt: InboxFilter, last: str) -> str:
+    """Record that this list was shown, unless it is the same list as last time."""
+    ids = [m.pk for m in messages]
+    shown = digest_of(ids)
+    if ids and shown != last:
+        with transaction.atomic():
+            record(
+                user,
+                Category.CONSULTATION,
+                "message.list",
+                object_type="inbox.message",
+                object_id=f"{min(ids)}..{max(ids)}",
+                justification=f"inbox, filter: {flt.description}",
+                payload=ids,
+            )
+    return shown
+
+
+def newest_received(user: User) -> dt.datetime | None:
+    return (
+        visible_messages(user)
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from beatdesk.inbox import views
+
+app_name = "inbox"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("inbox/rows/", views.rows, name="rows"),
+    path("messages/<int:pk>/", views.message_detail, name="message"),
+]

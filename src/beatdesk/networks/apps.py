@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NetworksConfig(AppConfig):
+    name = "beatdesk.networks"
+    label = "networks"

@@ -1,0 +1,89 @@
+"""The contract every network connector fulfils.
+
+A connector turns one raw delivery (the bytes a network sent, kept verbatim) into a
+normalised inbound message, and — where the network allows it — fetches new deliveries
+since a cursor, verifies webhooks and publishes. Everything after normalising (storing,
+deduplicating, triage, routing) is the same for every network: see inbox.actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from beatdesk.networks.models import NetworkAccount
+
+
+class PayloadError(ValueError):
+    """A delivery that cannot be read; it is kept verbatim as a dead letter."""
+
+
+class NotSupported(Exception):
+    """The network (or this connector) does not offer the operation asked for."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message, normalised. `network` is the network it belongs to, which for recorded
+    traffic (the replay connector) may differ from the connector that delivered it."""
+
+    network: str
+    external_id: str
+    author_handle: str
+    text: str
+    created_at: dt.datetime
+    author_name: str = ""
+    reply_to: str = ""
+    thread_id: str = ""
+    language: str = ""
+    account_handle: str = ""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    bodies: list[str]
+    cursor: str
+
+
+class Network:
+    kind: ClassVar[str]
+    can_fetch: ClassVar[bool] = False
+    can_publish: ClassVar[bool] = False
+
+    def normalise(self, body: str) -> Inbound:
+        raise NotImplementedError
+
+    def fetch(self, account: NetworkAccount, cursor: str) -> FetchResult:
+        raise NotSupported(f"{self.kind} does not fetch; it delivers")
+
+    def publish(self, account: NetworkAccount, text: str, *, reply_to: str = "") -> str:
+        raise NotSupported(f"{self.kind} cannot publish")
+
+
+def parse_time(value: Any) -> dt.datetime:
+    """ISO 8601 (with Z or offset) or Twitter's 'Wed Jan 07 11:06:08 +0000 2015'; UTC out."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, int | float):
+        parsed = dt.datetime.fromtimestamp(value, tz=dt.UTC)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                parsed = dt.datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
+            except ValueError:
+                try:
+                    parsed = parsedate_to_datetime(text)
+                except (TypeError, ValueError) as exc:
+                    raise PayloadError(f"unreadable time {text!r}") from exc
+    else:
+        raise PayloadError(f"unreadable time {value!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)

@@ -1,0 +1,64 @@
+"""`beatdesk replay FILE [--speed N|--fast]`: recorded posts as live inbound traffic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from beatdesk.networks.replay.client import ReplayFileError
+from beatdesk.networks.replay.command import replay, replay_account
+
+
+class Command(BaseCommand):
+    help = "Play a JSONL or CSV file of posts through the ingestion path, as live traffic."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        pace = parser.add_mutually_exclusive_group()
+        pace.add_argument(
+            "--speed", type=float, default=1.0, help="N times faster than real time (default 1)"
+        )
+        pace.add_argument("--fast", action="store_true", help="as fast as possible")
+        parser.add_argument("--account", default="replay", help="replay account handle")
+        parser.add_argument(
+            "--rebase-time",
+            action="store_true",
+            help="stamp each post with the moment it is delivered (the demo does this)",
+        )
+        parser.add_argument("--limit", type=int, help="deliver only the first N records")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        speed = None if options["fast"] else options["speed"]
+        if speed is not None and speed <= 0:
+            raise CommandError("--speed must be greater than 0")
+        try:
+            account = replay_account(options["account"])
+            with Progress(
+                TextColumn("[bold]replay[/] {task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                disable=options["no_progress"],
+                transient=False,
+            ) as progress:
+                bar = progress.add_task(options["file"].name, total=None)
+
+                def tick(done: int, total: int, status: str) -> None:
+                    progress.update(bar, completed=done, total=total)
+
+                outcomes = replay(
+                    options["file"],
+                    speed=speed,
+                    account=account,
+                    rebase_time=options["rebase_time"],
+                    limit=options["limit"],
+                    on_delivery=tick,
+                )
+        except ReplayFileError as exc:
+            raise CommandError(str(exc)) from exc
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items()))
+        self.stdout.write(f"replayed {sum(outcomes.values())} posts: {summary or 'none'}")

@@ -1,0 +1,29 @@
+"""Network kind -> connector class, imported only when first used."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.utils.module_loading import import_string
+
+from beatdesk.networks.base import Network
+
+CONNECTORS: dict[str, str] = {
+    "replay": "beatdesk.networks.replay.inbound.ReplayNetwork",
+}
+
+
+class UnknownNetwork(LookupError):
+    pass
+
+
+@cache
+def connector(kind: str) -> Network:
+    try:
+        path = CONNECTORS[kind]
+    except KeyError:
+        known = ", ".join(sorted(CONNECTORS))
+        raise UnknownNetwork(f"no connector for network {kind!r} (known: {known})") from None
+    cls = import_string(path)
+    instance: Network = cls()
+    return instance

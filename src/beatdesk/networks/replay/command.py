@@ -1,0 +1,58 @@
+"""Driving a replay: deliveries on schedule through the one ingestion path."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from beatdesk.accounts.models import Force
+from beatdesk.core.clock import now
+from beatdesk.inbox.actions import do_receive
+from beatdesk.networks.models import NetworkAccount, NetworkKind
+from beatdesk.networks.replay.client import ReplayFileError, iter_schedule, read_file
+
+
+def replay_account(handle: str = "replay") -> NetworkAccount:
+    account = NetworkAccount.objects.filter(kind=NetworkKind.REPLAY, handle=handle).first()
+    if account is not None:
+        return account
+    forces = list(Force.objects.all()[:2])
+    if len(forces) != 1:
+        raise ReplayFileError(
+            "replay needs exactly one force to deliver to; "
+            "run `beatdesk seed_demo` or create the force first"
+            if not forces
+            else f"several forces exist: create a replay account named {handle!r} for one of them"
+        )
+    return NetworkAccount.objects.create(
+        force=forces[0], kind=NetworkKind.REPLAY, handle=handle, display_name="Recorded traffic"
+    )
+
+
+def replay(
+    path: Path,
+    *,
+    speed: float | None,
+    account: NetworkAccount,
+    rebase_time: bool = False,
+    limit: int | None = None,
+    on_delivery: Callable[[int, int, str], None] | None = None,
+) -> Counter[str]:
+    """Deliver every record; returns counts by outcome (stored, duplicate, failed)."""
+    records = read_file(path)
+    if limit is not None:
+        records = records[:limit]
+    outcomes: Counter[str] = Counter()
+    start = time.monotonic()
+    total = len(records)
+    for index, (offset, record) in enumerate(iter_schedule(records, speed), start=1):
+        wait = start + offset - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        result = do_receive(account, record.body, created_at=now() if rebase_time else None)
+        outcomes[result.status] += 1
+        if on_delivery is not None:
+            on_delivery(index, total, result.status)
+    return outcomes

@@ -1,0 +1,58 @@
+"""The replay connector: recorded posts delivered as live traffic (demo, load tests, evals)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from beatdesk.core.digest import sha256_hex
+from beatdesk.networks.base import Inbound, Network, PayloadError, parse_time
+from beatdesk.networks.models import NetworkKind
+
+_KNOWN = {choice.value for choice in NetworkKind}
+
+
+def _first(record: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = record.get(key)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+class ReplayNetwork(Network):
+    kind = "replay"
+
+    def normalise(self, body: str) -> Inbound:
+        try:
+            record = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise PayloadError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+        if not isinstance(record, dict):
+            raise PayloadError("a recorded post must be a JSON object")
+        text = record.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise PayloadError("a recorded post needs a non-empty 'text'")
+        network = str(record.get("network") or "replay").lower()
+        if network not in _KNOWN:
+            raise PayloadError(f"unknown network {network!r}")
+        # Without an id the content itself identifies the post, so a replay stays idempotent.
+        external_id = str(_first(record, "id", "external_id", "id_str") or sha256_hex(body))
+        author = _first(record, "author", "screen_name", "user", "author_handle") or "unknown"
+        if isinstance(author, dict):
+            author = author.get("screen_name") or author.get("username") or "unknown"
+        created = _first(record, "created_at", "timestamp")
+        reply_to = _first(record, "reply_to", "in_reply_to", "in_reply_to_status_id")
+        return Inbound(
+            network=network,
+            external_id=external_id[:200],
+            author_handle=str(author)[:200],
+            author_name=str(record.get("author_name") or "")[:200],
+            text=text,
+            created_at=parse_time(created) if created is not None else dt.datetime.now(dt.UTC),
+            reply_to=str(reply_to or "")[:200],
+            language=str(_first(record, "language", "lang") or "")[:16],
+            account_handle=str(record.get("account") or ""),
+            attachments=list(record.get("attachments") or []),
+        )

@@ -1,0 +1,37 @@
+"""Posts: what the force publishes. The publishing issue fills in drafts, checks and approvals."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from beatdesk.accounts.models import Force, User
+from beatdesk.networks.models import NetworkAccount
+
+
+class Post(models.Model):
+    """An outbound post or reply from one of the force's accounts."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="posts")
+    account = models.ForeignKey(NetworkAccount, on_delete=models.PROTECT, related_name="posts")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="posts")
+    text = models.TextField()
+    in_reply_to = models.ForeignKey(
+        "inbox.Message", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Post {self.pk} ({self.status})"

@@ -1,0 +1,209 @@
+"""Settings, read from the environment.
+
+With nothing set: SQLite in $BEATDESK_HOME (default ./var), background work in the
+database task queue run by `beatdesk worker`, no services. At force scale set
+DATABASE_URL (PostgreSQL) and, optionally, BEATDESK_TASKS=rq with REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from beatdesk.core.home import home, secret_file
+
+BASE_DIR = Path(__file__).resolve().parent
+HOME = home()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+DEBUG = env_bool("BEATDESK_DEBUG")
+DEMO = env_bool("BEATDESK_DEMO")
+SECRET_KEY = os.environ.get("BEATDESK_SECRET_KEY") or secret_file("django-secret")
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("BEATDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "beatdesk.core",
+    "beatdesk.accounts",
+    "beatdesk.audit",
+    "beatdesk.networks",
+    "beatdesk.inbox",
+    "beatdesk.cases",
+    "beatdesk.publishing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "beatdesk.accounts.middleware.SessionTimeoutMiddleware",
+    "beatdesk.accounts.middleware.RequireSecondFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "beatdesk.urls"
+WSGI_APPLICATION = "beatdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "beatdesk.accounts.context.desk",
+            ]
+        },
+    }
+]
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("BEATDESK_SQLITE", str(HOME / "beatdesk.sqlite3")),
+            "OPTIONS": {
+                # IMMEDIATE: a write transaction takes the lock at BEGIN, so two processes
+                # appending to the audit chain queue up instead of failing mid-way.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            "TEST": {"NAME": os.environ.get("BEATDESK_TEST_SQLITE") or None},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "inbox:index"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Login throttling: five failures lock the username from that address for 15 minutes.
+AXES_FAILURE_LIMIT = env_int("BEATDESK_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("BEATDESK_LOGIN_COOLOFF_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+
+# Session lifetimes: idle and absolute, both in minutes.
+BEATDESK_IDLE_TIMEOUT_MINUTES = env_int("BEATDESK_IDLE_TIMEOUT_MINUTES", 30)
+BEATDESK_ABSOLUTE_TIMEOUT_MINUTES = env_int("BEATDESK_ABSOLUTE_TIMEOUT_MINUTES", 12 * 60)
+SESSION_COOKIE_AGE = BEATDESK_ABSOLUTE_TIMEOUT_MINUTES * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+OTP_TOTP_ISSUER = "beatdesk"
+
+SECURE = env_bool("BEATDESK_SECURE")
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_SSL_REDIRECT = SECURE
+SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = HOME / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Background work: the django.tasks API (django-tasks backport). Moving to Django 6 is a
+# change of imports. "database" by default; "rq" at scale; "immediate" runs inline.
+_TASKS = os.environ.get("BEATDESK_TASKS", "database")
+if _TASKS == "rq":
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_rq.RQBackend",
+            "QUEUES": ["default"],
+        }
+    }
+    RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+elif _TASKS == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# The audit checkpoint key and file: outside the database by design.
+AUDIT_DIR = Path(os.environ.get("BEATDESK_AUDIT_DIR") or HOME / "audit")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("BEATDESK_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "waitress": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+    },
+}

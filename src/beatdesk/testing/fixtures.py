@@ -1,0 +1,69 @@
+"""Fixtures: the demo force with its named users, signed-in clients, and deliveries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from beatdesk.accounts.models import Force, User
+from beatdesk.demo.seed import seed
+from beatdesk.inbox.actions import Received, do_receive
+from beatdesk.networks.models import NetworkAccount
+
+
+@pytest.fixture(autouse=True)
+def _audit_dir(settings: Any, tmp_path: Path) -> None:
+    # Each test signs its checkpoints with its own key in its own folder.
+    settings.AUDIT_DIR = tmp_path / "audit"
+
+
+@pytest.fixture
+def force(db: None) -> Force:
+    return seed()
+
+
+@pytest.fixture
+def users(force: Force) -> dict[str, User]:
+    """The named demo users: dana.desk (desk operator), pcso.patel (officer, Dudley Road),
+    sgt.hughes (supervisor), alex.analyst, admin, ruth.iag (adviser)."""
+    return {u.username: u for u in User.objects.filter(force=force)}
+
+
+def signed_in(user: User) -> Client:
+    """A browser session that has passed both password and TOTP."""
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(users: dict[str, User]) -> Callable[[str], Client]:
+    return lambda username: signed_in(users[username])
+
+
+@pytest.fixture
+def account(force: Force) -> Callable[[str], NetworkAccount]:
+    return lambda handle="replay": NetworkAccount.objects.get(force=force, handle=handle)
+
+
+@pytest.fixture
+def deliver(force: Force) -> Callable[..., Received]:
+    """Deliver one recorded post through the ingestion path, as the replay network does."""
+    replay = NetworkAccount.objects.get(force=force, kind="replay")
+
+    def _deliver(body: dict[str, Any] | str) -> Received:
+        raw = body if isinstance(body, str) else json.dumps(body)
+        return do_receive(replay, raw)
+
+    return _deliver

@@ -1,0 +1,16 @@
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    path("accounts/", include("beatdesk.accounts.urls")),
+    path("audit/", include("beatdesk.audit.urls")),
+    path("healthz", healthz),
+    path("", include("beatdesk.inbox.urls")),
+]
+
+handler403 = "beatdesk.core.views.forbidden"
