@@ -58,7 +58,10 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         token = request.POST.get("token", "").strip().replace(" ", "")
-        if device.verify_token(token):
+        allowed, why = device.verify_is_allowed()
+        if not allowed and why and why.get("reason") == "N_FAILED_ATTEMPTS":
+            error = "Too many wrong codes in a row: wait a few seconds, then enter the current one."
+        elif device.verify_token(token):
             with transaction.atomic():
                 if enrolling:
                     device.confirmed = True
@@ -70,7 +73,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             return redirect(request.GET.get("next") or settings.LOGIN_REDIRECT_URL)
         with transaction.atomic():
             record(user, Category.AUTHENTICATION, "login.second_factor_failed", user)
-        error = "That code is not right. Codes change every 30 seconds; try the current one."
+        error = error or "That code is not right. Codes change every 30 seconds; try the current one."
     context = {
         "enrolling": enrolling,
         "error": error,

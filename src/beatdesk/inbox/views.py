@@ -6,7 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Area, User
+from beatdesk.accounts.policy import is_active_staff
 from beatdesk.inbox.forms import InboxFilterForm
 from beatdesk.inbox.queries import (
     InboxFilter,
@@ -38,6 +40,8 @@ def _filter(request: HttpRequest, user: User) -> tuple[InboxFilterForm, InboxFil
 
 
 def _rows_context(request: HttpRequest, user: User) -> dict[str, object]:
+    if not is_active_staff(user):
+        refuse(user, "inbox.message", "*", "the inbox is for staff; advisers see their spaces")
     form, flt = _filter(request, user)
     page = inbox_page(user, flt)
     request.session["inbox_shown"] = audit_list_view(

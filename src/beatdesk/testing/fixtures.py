@@ -21,6 +21,7 @@ from beatdesk.networks.models import NetworkAccount
 def _audit_dir(settings: Any, tmp_path: Path) -> None:
     # Each test signs its checkpoints with its own key in its own folder.
     settings.AUDIT_DIR = tmp_path / "audit"
+    settings.PASSWORD_HASHERS = ["beatdesk.testing.hashers.FastArgon2PasswordHasher"]
 
 
 @pytest.fixture
