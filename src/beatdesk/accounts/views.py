@@ -73,7 +73,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             return redirect(request.GET.get("next") or settings.LOGIN_REDIRECT_URL)
         with transaction.atomic():
             record(user, Category.AUTHENTICATION, "login.second_factor_failed", user)
-        error = error or "That code is not right. Codes change every 30 seconds; try the current one."
+        error = (
+            error or "That code is not right. Codes change every 30 seconds; try the current one."
+        )
     context = {
         "enrolling": enrolling,
         "error": error,

@@ -19,6 +19,7 @@ def counts() -> dict[str, int]:
         "posts": Post.objects.count(),
         "audit_events": AuditEvent.objects.count(),
         "pending_background_work": pending,
+        "failed_background_work": DBTaskResult.objects.filter(status="FAILED").count(),
         "unrouted_messages": Message.objects.filter(routed_at__isnull=True).count(),
         "dead_letters": InboundPayload.objects.filter(status=InboundPayload.Status.FAILED).count(),
     }

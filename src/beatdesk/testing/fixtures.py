@@ -55,7 +55,10 @@ def client_for(users: dict[str, User]) -> Callable[[str], Client]:
 
 @pytest.fixture
 def account(force: Force) -> Callable[[str], NetworkAccount]:
-    return lambda handle="replay": NetworkAccount.objects.get(force=force, handle=handle)
+    def _account(handle: str) -> NetworkAccount:
+        return NetworkAccount.objects.get(force=force, handle=handle)
+
+    return _account
 
 
 @pytest.fixture

@@ -33,14 +33,15 @@ class Installation:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "beatdesk", *args]
 
-    def run(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             self.command(*args), env=self.env, capture_output=True, text=True, timeout=timeout
         )
         if check and result.returncode != 0:
-            raise AssertionError(
-                f"beatdesk {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
-            )
+            said = f"{result.stdout}\n{result.stderr}"
+            raise AssertionError(f"beatdesk {' '.join(args)} exited {result.returncode}:\n{said}")
         return result
 
     def start(self, *args: str, **kwargs: Any) -> subprocess.Popen[str]:
@@ -54,7 +55,9 @@ class Installation:
         )
 
     def status(self) -> dict[str, int]:
-        data: dict[str, int] = json.loads(self.run("status", "--json").stdout.strip().splitlines()[-1])
+        data: dict[str, int] = json.loads(
+            self.run("status", "--json").stdout.strip().splitlines()[-1]
+        )
         return data
 
     @property
@@ -74,8 +77,12 @@ def installation(tmp_path: Path) -> Iterator[Installation]:
     cfg = dj_database_url.parse(base)
     name = f"beatdesk_e2e_{uuid.uuid4().hex[:10]}"
     admin = psycopg.connect(
-        host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], password=cfg["PASSWORD"] or None,
-        dbname="postgres", autocommit=True,
+        host=cfg["HOST"],
+        port=cfg["PORT"] or 5432,
+        user=cfg["USER"],
+        password=cfg["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     )
     admin.execute(f'CREATE DATABASE "{name}"')
     try:

@@ -15,8 +15,13 @@ pytestmark = pytest.mark.django_db
 def routed(deliver):
     def _routed(id_: str, account: str) -> Message:
         result = deliver(
-            {"id": id_, "network": "x", "author": "@resident", "text": f"hello {id_}",
-             "account": account}
+            {
+                "id": id_,
+                "network": "x",
+                "author": "@resident",
+                "text": f"hello {id_}",
+                "account": account,
+            }
         )
         message = do_route(result.message_id)
         assert message is not None

@@ -152,7 +152,10 @@ def test_on_postgresql_the_application_cannot_update_or_delete_audit_rows(log):
         "UPDATE audit_auditevent SET action = 'x' WHERE sequence = 1",
         "DELETE FROM audit_auditevent WHERE sequence = 1",
     ):
-        with pytest.raises((InternalError, ProgrammingError)) as err, transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute(sql)
+        with (
+            pytest.raises((InternalError, ProgrammingError)) as err,
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute(sql)
         assert "append-only" in str(err.value)

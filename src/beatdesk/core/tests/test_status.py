@@ -21,5 +21,11 @@ def test_status_counts_what_the_desk_holds(deliver, capsys):
     assert data["cases"] == 0 and data["posts"] == 0
     assert data["dead_letters"] == 1
     assert data["audit_events"] >= 4
-    assert set(data) >= {"messages", "conversations", "cases", "posts", "audit_events",
-                         "pending_background_work"}
+    assert set(data) >= {
+        "messages",
+        "conversations",
+        "cases",
+        "posts",
+        "audit_events",
+        "pending_background_work",
+    }

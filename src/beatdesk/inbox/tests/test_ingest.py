@@ -83,7 +83,13 @@ def test_a_post_without_text_is_a_dead_letter_with_a_reason(deliver):
 def test_replies_join_the_conversation_of_the_message_they_answer(deliver):
     root = deliver({"id": "fb-1", "network": "facebook", "author": "kim", "text": "Lost my purse"})
     reply = deliver(
-        {"id": "fb-2", "network": "facebook", "author": "kim", "text": "found it!", "reply_to": "fb-1"}
+        {
+            "id": "fb-2",
+            "network": "facebook",
+            "author": "kim",
+            "text": "found it!",
+            "reply_to": "fb-1",
+        }
     )
     other = deliver({"id": "fb-3", "network": "facebook", "author": "lee", "text": "hello"})
     a, b, c = (Message.objects.get(pk=r.message_id) for r in (root, reply, other))
@@ -132,7 +138,9 @@ def test_routing_sends_force_account_messages_to_the_digital_desk(deliver):
     assert "digital desk" in message.routing_reason
 
 
-def test_storing_a_message_hands_it_on_as_background_work(deliver, django_capture_on_commit_callbacks):
+def test_storing_a_message_hands_it_on_as_background_work(
+    deliver, django_capture_on_commit_callbacks
+):
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -71,7 +71,10 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         children = [
             subprocess.Popen([*me, "serve", "--port", str(options["port"])], env=env),
-            subprocess.Popen([*me, "worker", "--interval", "0.2", "--no-startup-delay"], env=env),
+            subprocess.Popen(
+                [*me, "worker", "--interval", "0.2", "--no-startup-delay", "--verbosity", "0"],
+                env=env,
+            ),
         ]
         if not options["no_replay"]:
             children.append(
@@ -118,7 +121,9 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
             call_command("audit", "checkpoint", stdout=open(os.devnull, "w"))  # noqa: SIM115
-            self.stdout.write("Demo stopped. Its database stays in var/demo until the next run.")
+            self.stdout.write(
+                f"Demo stopped. Its database stays in {settings.HOME} until the next run."
+            )
 
     def _banner(self, port: int) -> None:
         lines = [

@@ -60,5 +60,8 @@ class Command(BaseCommand):
                 )
         except ReplayFileError as exc:
             raise CommandError(str(exc)) from exc
+        left = outcomes.pop("interrupted", None)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items()))
         self.stdout.write(f"replayed {sum(outcomes.values())} posts: {summary or 'none'}")
+        if left is not None:
+            self.stdout.write(f"replay stopped early: {left} posts not delivered")

@@ -38,7 +38,10 @@ def test_records_are_read_in_time_order_with_their_bodies_verbatim(tmp_path):
     )
     records = read_file(path)
     assert [json.loads(r.body)["id"] for r in records] == ["a", "b"]
-    assert records[1].body == '{"id": "b", "created_at": "Wed Jan 07 11:07:51 +0000 2015", "text": "second"}'
+    assert (
+        records[1].body
+        == '{"id": "b", "created_at": "Wed Jan 07 11:07:51 +0000 2015", "text": "second"}'
+    )
     schedule = list(iter_schedule(records, speed=10))
     assert [round(offset, 1) for offset, _ in schedule] == [0.0, 10.3]
     assert [offset for offset, _ in iter_schedule(records, speed=None)] == [0.0, 0.0]
@@ -50,45 +53,56 @@ def test_csv_files_need_a_text_column(tmp_path):
         writer = csv.writer(fh)
         writer.writerow(["id", "text", "author"])
         writer.writerow(["1", "hello, desk", "sam"])
-    assert json.loads(read_file(good)[0].body) == {"id": "1", "text": "hello, desk", "author": "sam"}
+    assert json.loads(read_file(good)[0].body) == {
+        "id": "1",
+        "text": "hello, desk",
+        "author": "sam",
+    }
     bad = tmp_path / "bad.csv"
     bad.write_text("id,body\n1,hi\n")
     with pytest.raises(ReplayFileError, match="'text' column"):
         read_file(bad)
 
 
-@pytest.mark.slow
-def test_replay_command_stores_once_and_reports(tmp_path):
+@pytest.fixture
+def seeded(tmp_path):
+    """A real installation (own database, PostgreSQL when DATABASE_URL is set), seeded."""
     with installation(tmp_path) as inst:
         inst.run("migrate", "-v0")
         inst.run("seed_demo")
-        path = write_jsonl(tmp_path / "posts.jsonl", 40)
-        first = inst.run("replay", str(path), "--fast")
-        assert "40 stored" in first.stdout
-        again = inst.run("replay", str(path), "--fast", "--no-progress")
-        assert "40 duplicate" in again.stdout
-        status = inst.status()
-        assert status["messages"] == 40 and status["pending_background_work"] == 40
-        inst.run("worker", "--max-tasks", "40", "--batch", "--no-startup-delay", "--interval", "0.05")
-        status = inst.status()
-        assert status["unrouted_messages"] == 0 and status["pending_background_work"] == 0
-        inst.run("audit", "verify")
+        yield inst
 
 
 @pytest.mark.slow
-def test_two_processes_delivering_the_same_posts_at_once_store_each_once(tmp_path):
-    with installation(tmp_path) as inst:
-        inst.run("migrate", "-v0")
-        inst.run("seed_demo")
-        path = write_jsonl(tmp_path / "posts.jsonl", 150)
-        procs = [inst.start("replay", str(path), "--fast", "--no-progress") for _ in range(2)]
-        outputs = [p.communicate(timeout=300)[0] for p in procs]
-        assert all(p.returncode == 0 for p in procs), outputs
-        status = inst.status()
-        assert status["messages"] == 150
-        stored = sum(int(out.split(" stored")[0].rsplit(" ", 1)[-1]) for out in outputs if " stored" in out)
-        assert stored == 150, outputs
-        inst.run("audit", "verify")
+def test_replay_command_stores_once_and_reports(seeded, tmp_path):
+    inst = seeded
+    path = write_jsonl(tmp_path / "posts.jsonl", 40)
+    first = inst.run("replay", str(path), "--fast")
+    assert "40 stored" in first.stdout
+    again = inst.run("replay", str(path), "--fast", "--no-progress")
+    assert "40 duplicate" in again.stdout
+    status = inst.status()
+    assert status["messages"] == 40 and status["pending_background_work"] == 40
+    inst.run("worker", "--max-tasks", "40", "--batch", "--no-startup-delay", "--interval", "0.05")
+    status = inst.status()
+    assert status["unrouted_messages"] == 0 and status["pending_background_work"] == 0
+    inst.run("audit", "verify")
+
+
+@pytest.mark.slow
+def test_two_processes_delivering_the_same_posts_at_once_store_each_once(seeded, tmp_path):
+    inst = seeded
+    path = write_jsonl(tmp_path / "posts.jsonl", 150)
+    procs = [inst.start("replay", str(path), "--fast", "--no-progress") for _ in range(2)]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    status = inst.status()
+    assert status["messages"] == 150
+    stored = sum(
+        int(out.split(" stored")[0].rsplit(" ", 1)[-1]) for out in outputs if " stored" in out
+    )
+    assert stored == 150, outputs
+    inst.run("audit", "verify")
 
 
 @pytest.mark.slow
@@ -105,5 +119,7 @@ def test_replay_errors_are_clear_messages_not_tracebacks(tmp_path):
         wrong.write_text("hello")
         result = inst.run("replay", str(wrong), check=False)
         assert ".jsonl or .csv" in result.stderr and "Traceback" not in result.stderr
-        speed = inst.run("replay", str(write_jsonl(tmp_path / "p.jsonl", 1)), "--speed", "0", check=False)
+        speed = inst.run(
+            "replay", str(write_jsonl(tmp_path / "p.jsonl", 1)), "--speed", "0", check=False
+        )
         assert "--speed must be greater than 0" in speed.stderr
