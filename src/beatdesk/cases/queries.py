@@ -1,0 +1,37 @@
+"""Reading cases: the only way views, tasks and the API obtain them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+
+from beatdesk.accounts.access import refuse
+from beatdesk.accounts.policy import is_active_staff, reads_force_wide, team_ids
+from beatdesk.audit.actions import Category, record
+from beatdesk.cases.models import Case
+
+if TYPE_CHECKING:
+    from beatdesk.accounts.models import User
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    if not is_active_staff(user) or user.force_id is None:
+        return Case.objects.none()
+    mine = Case.objects.filter(force_id=user.force_id)
+    if reads_force_wide(user):
+        return mine
+    return mine.filter(team_id__in=team_ids(user))
+
+
+def access_case(user: User, case_id: int, *, purpose: str) -> Case:
+    found = visible_cases(user).select_related("team", "assignee").filter(pk=case_id).first()
+    if found is None:
+        if not Case.objects.filter(pk=case_id).exists():
+            raise Http404("No such case")
+        refuse(user, "cases.case", case_id, "the case belongs to another team")
+    with transaction.atomic():
+        record(user, Category.CONSULTATION, "case.view", found, justification=purpose)
+    return found

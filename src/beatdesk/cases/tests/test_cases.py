@@ -1,0 +1,59 @@
+"""Cases: reference numbers, team scope, audit."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from beatdesk.audit.models import AuditEvent
+from beatdesk.cases.actions import check_create_case
+from beatdesk.cases.queries import access_case
+from beatdesk.inbox.actions import do_route
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_messages(deliver):
+    ids = []
+    for n, account in enumerate(["@WMP_DudleyRd", "@WMP_DudleyRd"]):
+        result = deliver(
+            {"id": f"x-{n}", "network": "x", "text": f"bike stolen {n}", "account": account}
+        )
+        do_route(result.message_id)
+        ids.append(result.message_id)
+    return ids
+
+
+def test_a_case_from_two_messages_gets_the_next_reference(users, two_messages):
+    dana = users["dana.desk"]
+    first = check_create_case(dana, two_messages, title="Bike thefts, Dudley Rd")
+    second = check_create_case(dana, two_messages[:1], title="Follow-up")
+    year = first.created_at.year
+    assert first.reference == f"BD-{year}-000001"
+    assert second.reference == f"BD-{year}-000002"
+    assert first.messages.count() == 2 and first.team.name == "Dudley Road NPT"
+    event = AuditEvent.objects.get(action="case.created", object_id=str(first.pk))
+    assert event.category == "combination"
+
+
+def test_an_officer_reads_own_teams_cases_and_is_refused_others(users, two_messages, deliver):
+    case = check_create_case(users["dana.desk"], two_messages, title="Bikes")
+    assert access_case(users["pcso.patel"], case.pk, purpose="test").pk == case.pk
+    other_id = deliver(
+        {"id": "x-9", "network": "x", "text": "hi", "account": "@WMP_CanalSide"}
+    ).message_id
+    do_route(other_id)
+    other = check_create_case(users["dana.desk"], [other_id], title="Canal")
+    with pytest.raises(PermissionDenied):
+        access_case(users["pcso.patel"], other.pk, purpose="test")
+    assert AuditEvent.objects.filter(action="access.refused").count() == 1
+
+
+def test_analysts_cannot_open_cases_and_bad_input_is_a_clear_error(users, two_messages):
+    with pytest.raises(PermissionDenied):
+        check_create_case(users["alex.analyst"], two_messages, title="x")
+    with pytest.raises(ValidationError, match="grade"):
+        check_create_case(users["dana.desk"], two_messages, title="x", grade=7)
+    with pytest.raises(ValidationError, match="at least one"):
+        check_create_case(users["dana.desk"], [], title="x")
