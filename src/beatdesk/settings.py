@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "beatdesk.inbox",
     "beatdesk.cases",
     "beatdesk.publishing",
+    "beatdesk.triage",
 ]
 
 MIDDLEWARE = [

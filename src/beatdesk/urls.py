@@ -9,6 +9,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("accounts/", include("beatdesk.accounts.urls")),
     path("audit/", include("beatdesk.audit.urls")),
+    path("triage/", include("beatdesk.triage.urls")),
     path("healthz", healthz),
     path("", include("beatdesk.inbox.urls")),
 ]

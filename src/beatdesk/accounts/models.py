@@ -17,6 +17,21 @@ class Force(models.Model):
     non_emergency_number = models.CharField(max_length=32, default="101")
     online_reporting_url = models.URLField(blank=True)
 
+    class EmergencyReply(models.TextChoices):
+        OFF = "off", "No automatic reply"
+        DRAFT = "draft", "Draft a reply for the desk to send"
+        SEND = "send", "Send the reply at once"
+
+    emergency_reply = models.CharField(
+        max_length=8, choices=EmergencyReply.choices, default=EmergencyReply.DRAFT
+    )
+    emergency_reply_text = models.TextField(
+        default=(
+            "If this is happening now or someone is in danger, please call 999 straight away. "
+            "Social media is not monitored for emergencies at all times."
+        )
+    )
+
     def __str__(self) -> str:
         return self.name
 

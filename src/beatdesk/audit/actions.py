@@ -60,11 +60,14 @@ def record_system(
     action: str,
     obj: models.Model | None = None,
     *,
+    object_type: str = "",
+    object_id: str = "",
     justification: str = "",
     payload: Any = None,
 ) -> AuditEvent:
     """Append an event for something the system did by itself (ingestion, routing, …)."""
-    object_type, object_id = _object_ref(obj)
+    if obj is not None:
+        object_type, object_id = _object_ref(obj)
     return chain.append(
         actor_id=None,
         actor_label=f"system:{component}",

@@ -123,5 +123,37 @@ def seed() -> Force:
             user.teams.add(teams[spec.team])
         if user.is_staff_role:
             TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    _routing_rules(force, teams)
     record_system("demo", Category.COLLECTION, "demo.seeded", force)
     return force
+
+
+def _routing_rules(force: Force, teams: dict[str, Team]) -> None:
+    from beatdesk.triage.models import RoutingRule
+
+    desk = teams["digital-desk"]
+    RoutingRule.objects.create(
+        force=force, position=10, name="Emergencies to the digital desk", max_grade=1, team=desk
+    )
+    RoutingRule.objects.create(
+        force=force,
+        position=20,
+        name="Complaints to Professional Standards",
+        contact_types=["complaint"],
+        team=teams["professional-standards"],
+    )
+    RoutingRule.objects.create(
+        force=force,
+        position=30,
+        name="Abuse to the digital desk",
+        contact_types=["abuse"],
+        team=desk,
+    )
+    for position, area in enumerate(Area.objects.filter(force=force).order_by("name"), start=4):
+        rule = RoutingRule.objects.create(
+            force=force,
+            position=position * 10,
+            name=f"{area.name} to its neighbourhood team",
+            team=teams[f"npt-{area.slug}"],
+        )
+        rule.areas.add(area)

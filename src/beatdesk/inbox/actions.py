@@ -7,12 +7,12 @@ receive → store raw (committed first) → normalise → deduplicate on (networ
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
-from beatdesk.accounts.models import Team
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
@@ -80,7 +80,12 @@ def do_receive(
     account: NetworkAccount, body: str, *, created_at: dt.datetime | None = None
 ) -> Received:
     """Take one delivery from a network. Safe to call twice, or from two processes at once."""
-    payload = _store_payload(account, body)
+    return _ingest(account, _store_payload(account, body), body, created_at)
+
+
+def _ingest(
+    account: NetworkAccount, payload: InboundPayload, body: str, created_at: dt.datetime | None
+) -> Received:
     try:
         item = connector(account.kind).normalise(body)
     except PayloadError as exc:
@@ -150,30 +155,190 @@ def _hand_on(message_id: int) -> None:
     process_message.enqueue(message_id)
 
 
-def do_route(message_id: int) -> Message | None:
-    """Put a message in a team's queue and say why. Triage (a later step) refines this."""
+def do_receive_many(
+    account: NetworkAccount, bodies: list[str], *, hand_on: bool = True
+) -> list[Received]:
+    """Take a batch of deliveries at once: the same steps as do_receive, in a few queries.
+
+    Used for catch-up after an outage, replays and surges. If another process stores one
+    of the same messages meanwhile, the batch falls back to one-by-one, which handles it.
+    """
+    if not bodies:
+        return []
     with transaction.atomic():
-        message = (
-            Message.objects.select_related("account__owning_team__area")
-            .filter(pk=message_id)
-            .first()
+        payloads = InboundPayload.objects.bulk_create(
+            [
+                InboundPayload(network=account.kind, account=account, body=b, sha256=sha256_hex(b))
+                for b in bodies
+            ]
         )
-        if message is None or message.routed_at is not None:
-            return message
-        team = message.account.owning_team
-        if team is not None:
-            reason = f"addressed to {message.account.handle}, an account of {team.name}"
-        else:
-            team = Team.objects.filter(
-                force_id=message.account.force_id, kind=Team.Kind.DIGITAL_DESK
-            ).first()
-            reason = "addressed to a force account: the digital desk's queue"
-        message.team = team
-        message.area = team.area if team is not None else None
-        message.routing_reason = reason
-        message.routed_at = now()
-        message.save(update_fields=["team", "area", "routing_reason", "routed_at"])
         record_system(
-            "routing", Category.ALTERATION, "message.routed", message, justification=reason
+            "ingest",
+            Category.COLLECTION,
+            "payloads.received",
+            object_type="inbox.inboundpayload",
+            object_id=f"{payloads[0].pk}..{payloads[-1].pk}",
+            justification=f"{len(payloads)} deliveries from {account.kind}",
+            payload=[p.sha256 for p in payloads],
         )
-    return message
+    network = connector(account.kind)
+    results: list[Received | None] = [None] * len(bodies)
+    items: list[tuple[int, Inbound]] = []
+    failed: list[InboundPayload] = []
+    for i, (payload, body) in enumerate(zip(payloads, bodies, strict=True)):
+        try:
+            items.append((i, network.normalise(body)))
+        except PayloadError as exc:
+            payload.status, payload.error = InboundPayload.Status.FAILED, str(exc)
+            failed.append(payload)
+            results[i] = Received(payload.pk, payload.status, error=str(exc))
+    if failed:
+        InboundPayload.objects.bulk_update(failed, ["status", "error"])
+    try:
+        with transaction.atomic():
+            stored = _store_batch(account, payloads, bodies, items, results)
+    except IntegrityError:
+        # A concurrent delivery of the same message: let the one-by-one path sort it out.
+        for i, _item in items:
+            results[i] = _ingest(account, payloads[i], bodies[i], None)
+        stored = [r.message_id for r in results if r and r.status == "stored" and r.message_id]
+    if hand_on and stored:
+        for start in range(0, len(stored), 500):
+            transaction.on_commit(_enqueue_batch(stored[start : start + 500]))
+    return [r for r in results if r is not None]
+
+
+def _enqueue_batch(ids: list[int]) -> Callable[[], None]:
+    def enqueue() -> None:
+        from beatdesk.inbox.tasks import process_messages
+
+        process_messages.enqueue(ids)
+
+    return enqueue
+
+
+def _store_batch(
+    account: NetworkAccount,
+    payloads: list[InboundPayload],
+    bodies: list[str],
+    items: list[tuple[int, Inbound]],
+    results: list[Received | None],
+) -> list[int]:
+    by_network: dict[str, set[str]] = {}
+    for _, item in items:
+        by_network.setdefault(item.network, set()).add(item.external_id)
+    existing: dict[tuple[str, str], int] = {}
+    for net, ids in by_network.items():
+        for pk, ext in Message.objects.filter(network=net, external_id__in=ids).values_list(
+            "pk", "external_id"
+        ):
+            existing[(net, ext)] = pk
+    parents: dict[tuple[str, str], str] = {}
+    wanted_parents = {(it.network, it.reply_to) for _, it in items if it.reply_to}
+    for net in {n for n, _ in wanted_parents}:
+        refs = {r for n, r in wanted_parents if n == net}
+        for ext, thread in Message.objects.filter(network=net, external_id__in=refs).values_list(
+            "external_id", "thread_id"
+        ):
+            parents[(net, ext)] = thread
+    addressed = {
+        h: a
+        for a in NetworkAccount.objects.filter(force_id=account.force_id)
+        for h in [(a.kind, a.handle)]
+    }
+    received = now()
+    new: list[tuple[int, Message]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, item in items:
+        key = (item.network, item.external_id)
+        if key in existing or key in seen:
+            continue
+        seen[key] = i
+        target = (
+            addressed.get((item.network, item.account_handle), account)
+            if item.account_handle
+            else account
+        )
+        thread = (
+            parents.get((item.network, item.reply_to))
+            or parents.get(key)
+            or item.thread_id
+            or item.reply_to
+            or item.external_id
+        )
+        parents[key] = thread
+        new.append(
+            (
+                i,
+                Message(
+                    network=item.network,
+                    external_id=item.external_id,
+                    via=account.kind,
+                    account=target,
+                    author_handle=item.author_handle,
+                    author_name=item.author_name,
+                    text=item.text,
+                    language=item.language,
+                    created_at=item.created_at,
+                    received_at=received,
+                    reply_to_external_id=item.reply_to,
+                    thread_id=thread,
+                    attachments=item.attachments,
+                    raw=bodies[i],
+                    raw_sha256=payloads[i].sha256,
+                ),
+            )
+        )
+    conversations = _conversations_for([m for _, m in new], received)
+    for _, message in new:
+        message.conversation = conversations[
+            (message.network, message.account_id, message.thread_id)
+        ]
+    Message.objects.bulk_create([m for _, m in new])
+    stored_ids: list[int] = []
+    updates: list[InboundPayload] = []
+    new_by_index = dict(new)
+    for i, item in items:
+        payload = payloads[i]
+        key = (item.network, item.external_id)
+        if i in new_by_index:
+            payload.status, payload.message_id = InboundPayload.Status.STORED, new_by_index[i].pk
+            stored_ids.append(new_by_index[i].pk)
+        else:
+            payload.status = InboundPayload.Status.DUPLICATE
+            payload.message_id = existing.get(key) or new_by_index[seen[key]].pk
+        updates.append(payload)
+        results[i] = Received(payload.pk, payload.status, payload.message_id)
+    InboundPayload.objects.bulk_update(updates, ["status", "message"])
+    if stored_ids:
+        record_system(
+            "ingest",
+            Category.COLLECTION,
+            "messages.stored",
+            object_type="inbox.message",
+            object_id=f"{stored_ids[0]}..{stored_ids[-1]}",
+            justification=f"{len(stored_ids)} new messages",
+            payload=[(m.pk, m.raw_sha256) for _, m in new],
+        )
+    return stored_ids
+
+
+def _conversations_for(
+    messages: list[Message], at: dt.datetime
+) -> dict[tuple[str, int, str], Conversation]:
+    keys = {(m.network, m.account_id, m.thread_id) for m in messages}
+    found: dict[tuple[str, int, str], Conversation] = {}
+    threads = {k[2] for k in keys}
+    for conv in Conversation.objects.filter(thread_key__in=threads):
+        found[(conv.network, conv.account_id, conv.thread_key)] = conv
+    missing = [
+        Conversation(network=n, account_id=a, thread_key=t, started_at=at, last_message_at=at)
+        for (n, a, t) in keys
+        if (n, a, t) not in found
+    ]
+    Conversation.objects.bulk_create(missing, ignore_conflicts=True)
+    if missing:
+        for conv in Conversation.objects.filter(thread_key__in={c.thread_key for c in missing}):
+            found[(conv.network, conv.account_id, conv.thread_key)] = conv
+    Conversation.objects.filter(pk__in=[found[k].pk for k in keys]).update(last_message_at=at)
+    return found

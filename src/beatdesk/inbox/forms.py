@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 
 from beatdesk.accounts.models import Area
 from beatdesk.networks.models import NetworkAccount, NetworkKind
+from beatdesk.triage.models import ContactType, Grade
 
 
 class InboxFilterForm(forms.Form):
@@ -16,6 +17,12 @@ class InboxFilterForm(forms.Form):
     )
     area = forms.ModelChoiceField(
         queryset=Area.objects.none(), required=False, empty_label="All areas"
+    )
+    contact_type = forms.ChoiceField(
+        choices=[("", "All types"), *ContactType.choices], required=False
+    )
+    grade = forms.TypedChoiceField(
+        choices=[("", "All grades"), *Grade.choices], required=False, coerce=int, empty_value=None
     )
 
     def __init__(

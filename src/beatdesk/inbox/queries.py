@@ -35,7 +35,7 @@ def access_message(user: User, message_id: int, *, purpose: str) -> Message:
     """One message, for a person to read: checked against role and team, and audited."""
     found = (
         visible_messages(user)
-        .select_related("account", "team", "area", "conversation")
+        .select_related("account", "team", "area", "conversation", "triage")
         .filter(pk=message_id)
         .first()
     )
@@ -64,6 +64,8 @@ class InboxFilter:
     network: str = ""
     account: int | None = None
     area: int | None = None
+    contact_type: str = ""
+    grade: int | None = None
 
     @property
     def description(self) -> str:
@@ -76,13 +78,17 @@ def inbox_page(
 ) -> list[Message]:
     """The newest messages matching the filter. A list of what a person saw is audited
     as one consultation (only when what is shown changes, so live polling stays quiet)."""
-    qs = visible_messages(user).select_related("account", "team", "area")
+    qs = visible_messages(user).select_related("account", "team", "area", "triage")
     if flt.network:
         qs = qs.filter(network=flt.network)
     if flt.account:
         qs = qs.filter(account_id=flt.account)
     if flt.area:
         qs = qs.filter(area_id=flt.area)
+    if flt.contact_type:
+        qs = qs.filter(triage__contact_type=flt.contact_type)
+    if flt.grade:
+        qs = qs.filter(triage__grade=flt.grade)
     if since_id:
         qs = qs.filter(pk__gt=since_id)
     return list(qs.order_by("-received_at", "-id")[:limit])

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from beatdesk.inbox.actions import do_route
-
 
 @task()
 def process_message(message_id: int) -> None:
-    """After a message is stored: route it (triage joins here when it lands)."""
-    do_route(message_id)
+    """After a message is stored: triage it (read, grade, route, alert)."""
+    from beatdesk.triage.actions import do_triage
+
+    do_triage([message_id])
+
+
+@task()
+def process_messages(message_ids: list[int]) -> None:
+    """The same for a batch, as bulk ingestion hands it on."""
+    from beatdesk.triage.actions import do_triage
+
+    do_triage(message_ids)

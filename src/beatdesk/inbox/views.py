@@ -33,6 +33,8 @@ def _filter(request: HttpRequest, user: User) -> tuple[InboxFilterForm, InboxFil
             network=data["network"] or "",
             account=data["account"].pk if data["account"] else None,
             area=data["area"].pk if data["area"] else None,
+            contact_type=data["contact_type"] or "",
+            grade=data["grade"],
         )
     else:
         flt = InboxFilter()
@@ -72,8 +74,20 @@ def rows(request: HttpRequest) -> HttpResponse:
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     message = access_message(user, pk, purpose="opened from the inbox")
+    from beatdesk.publishing.models import Post
+    from beatdesk.triage.actions import CORRECTING_ROLES
+    from beatdesk.triage.models import ContactType, Grade
+
     return render(
         request,
         "inbox/message.html",
-        {"message": message, "thread": thread_of(user, message)},
+        {
+            "message": message,
+            "triage": getattr(message, "triage", None),
+            "thread": thread_of(user, message),
+            "can_correct": user.role in CORRECTING_ROLES,
+            "contact_types": ContactType.choices,
+            "grades": Grade.choices,
+            "drafted_replies": Post.objects.filter(in_reply_to=message).order_by("created_at"),
+        },
     )

@@ -21,7 +21,14 @@ class Post(models.Model):
 
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="posts")
     account = models.ForeignKey(NetworkAccount, on_delete=models.PROTECT, related_name="posts")
-    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="posts")
+    author = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="posts",
+        null=True,
+        blank=True,
+        help_text="Empty for replies the desk drafts by itself (the 999 reply).",
+    )
     text = models.TextField()
     in_reply_to = models.ForeignKey(
         "inbox.Message", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"

@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from beatdesk.accounts.models import Force, User
 from beatdesk.demo.seed import seed
 from beatdesk.inbox.actions import Received, do_receive
+from beatdesk.inbox.models import Message
 from beatdesk.networks.models import NetworkAccount
 
 
@@ -71,3 +72,12 @@ def deliver(force: Force) -> Callable[..., Received]:
         return do_receive(replay, raw)
 
     return _deliver
+
+
+def route(message_id: int | None) -> Message:
+    """Run the triage step on one stored message, as the worker would, and return it."""
+    from beatdesk.triage.actions import do_triage
+
+    assert message_id is not None
+    do_triage([message_id])
+    return Message.objects.select_related("team", "area", "triage").get(pk=message_id)

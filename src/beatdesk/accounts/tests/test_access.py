@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from beatdesk.audit.models import AuditEvent
-from beatdesk.inbox.actions import do_route
 from beatdesk.inbox.models import Message
+from beatdesk.testing.fixtures import route as do_route
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from beatdesk.audit.models import AuditEvent
 from beatdesk.cases.actions import check_create_case
 from beatdesk.cases.queries import access_case
-from beatdesk.inbox.actions import do_route
+from beatdesk.testing.fixtures import route as do_route
 
 pytestmark = pytest.mark.django_db
 

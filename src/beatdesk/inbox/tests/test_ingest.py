@@ -8,8 +8,8 @@ import pytest
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.core.digest import sha256_hex
-from beatdesk.inbox.actions import do_route
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
+from beatdesk.testing.fixtures import route as do_route
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -123,6 +123,9 @@ def test_twitter_dates_and_ids_from_the_pheme_shape(deliver):
 
 
 def test_routing_puts_a_team_account_message_in_that_teams_queue_with_a_reason(deliver):
+    from beatdesk.triage.models import RoutingRule
+
+    RoutingRule.objects.all().delete()  # the fall-back when no supervisor's rule matches
     message_id = deliver(KNIFE).message_id
     message = do_route(message_id)
     assert message is not None
@@ -132,7 +135,12 @@ def test_routing_puts_a_team_account_message_in_that_teams_queue_with_a_reason(d
 
 
 def test_routing_sends_force_account_messages_to_the_digital_desk(deliver):
-    message_id = deliver({**KNIFE, "id": "x-2", "account": "@WestmerePolice"}).message_id
+    from beatdesk.triage.models import RoutingRule
+
+    RoutingRule.objects.all().delete()
+    message_id = deliver(
+        {**KNIFE, "id": "x-2", "account": "@WestmerePolice", "text": "hello from nowhere"}
+    ).message_id
     message = do_route(message_id)
     assert message is not None and message.team.name == "Digital Desk"
     assert "digital desk" in message.routing_reason

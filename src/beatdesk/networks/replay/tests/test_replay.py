@@ -82,8 +82,10 @@ def test_replay_command_stores_once_and_reports(seeded, tmp_path):
     again = inst.run("replay", str(path), "--fast", "--no-progress")
     assert "40 duplicate" in again.stdout
     status = inst.status()
-    assert status["messages"] == 40 and status["pending_background_work"] == 40
-    inst.run("worker", "--max-tasks", "40", "--batch", "--no-startup-delay", "--interval", "0.05")
+    # --fast hands messages on in batches: one background task for these 40.
+    assert status["messages"] == 40 and status["pending_background_work"] == 1
+    assert status["unrouted_messages"] == 40
+    inst.run("worker", "--max-tasks", "1", "--batch", "--no-startup-delay", "--interval", "0.05")
     status = inst.status()
     assert status["unrouted_messages"] == 0 and status["pending_background_work"] == 0
     inst.run("audit", "verify")

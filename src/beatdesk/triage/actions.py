@@ -1,0 +1,208 @@
+"""Writes of the triage step: read, route, alert; and staff corrections."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from beatdesk.accounts.access import refuse
+from beatdesk.accounts.models import Area, Force, Role, Team
+from beatdesk.accounts.policy import is_active_staff
+from beatdesk.audit.actions import Category, record, record_system
+from beatdesk.core.clock import now
+from beatdesk.inbox.models import Message
+from beatdesk.inbox.queries import visible_messages
+from beatdesk.publishing.models import Post
+from beatdesk.triage import engine, routing
+from beatdesk.triage.models import Alert, ContactType, Grade, RoutingRule, Triage, TriageCorrection
+
+if TYPE_CHECKING:
+    from beatdesk.accounts.models import User
+
+CORRECTING_ROLES = frozenset({Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
+RULE_EDITORS = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
+
+
+def _routing_context(
+    force_id: int,
+) -> tuple[list[routing.CompiledRule], list[routing.AreaMatcher], Team | None]:
+    rules = list(
+        RoutingRule.objects.filter(force_id=force_id, is_active=True)
+        .select_related("team")
+        .prefetch_related("areas", "accounts")
+    )
+    areas = list(Area.objects.filter(force_id=force_id).prefetch_related("teams"))
+    desk = Team.objects.filter(force_id=force_id, kind=Team.Kind.DIGITAL_DESK).first()
+    return routing.compile_rules(rules), routing.area_matchers(areas), desk
+
+
+def do_triage(message_ids: list[int]) -> list[Triage]:
+    """Read and route messages not yet triaged. Safe to run twice: done ones are skipped."""
+    messages = list(
+        Message.objects.filter(pk__in=message_ids, triage__isnull=True)
+        .select_related("account__owning_team__area", "account__force")
+        .order_by("pk")
+    )
+    if not messages:
+        return []
+    readings = engine.read_many([m.text for m in messages])
+    contexts: dict[
+        int, tuple[list[routing.CompiledRule], list[routing.AreaMatcher], Team | None]
+    ] = {}
+    at = now()
+    triages, alerts, replies = [], [], []
+    for message, reading in zip(messages, readings, strict=True):
+        force_id = message.account.force_id
+        if force_id not in contexts:
+            contexts[force_id] = _routing_context(force_id)
+        rules, matchers, desk = contexts[force_id]
+        decision = routing.decide(
+            message, reading.contact_type, reading.grade, rules, matchers, desk
+        )
+        message.team = decision.team
+        message.area = decision.area
+        message.routing_reason = decision.reason
+        message.routed_at = at
+        message.language = message.language or reading.language
+        triages.append(
+            Triage(
+                message=message,
+                contact_type=reading.contact_type,
+                contact_confidence=round(reading.contact_confidence, 4),
+                grade=reading.grade,
+                reasons=reading.reasons,
+                language=reading.language,
+                abusive=reading.abusive,
+                abuse_score=reading.abuse_score,
+                personal_data=[[s.start, s.end, s.kind] for s in reading.personal_data],
+                rumour_score=reading.rumour_score,
+                relevance=reading.relevance,
+                routing_rule=decision.rule,
+                model_version=engine.model_version(),
+                triaged_at=at,
+            )
+        )
+        if reading.grade == Grade.EMERGENCY:
+            alerts.append(Alert(force_id=force_id, message=message, raised_at=at))
+            reply = _emergency_reply(message.account.force, message)
+            if reply is not None:
+                replies.append(reply)
+    with transaction.atomic():
+        # Another worker may have triaged some of these meanwhile: keep the first reading.
+        done = set(
+            Triage.objects.filter(message_id__in=[m.pk for m in messages]).values_list(
+                "message_id", flat=True
+            )
+        )
+        fresh = [t for t in triages if t.message.pk not in done]
+        if not fresh:
+            return []
+        fresh_ids = {t.message.pk for t in fresh}
+        Triage.objects.bulk_create(fresh)
+        Message.objects.bulk_update(
+            [m for m in messages if m.pk in fresh_ids],
+            ["team", "area", "routing_reason", "routed_at", "language"],
+        )
+        Alert.objects.bulk_create([a for a in alerts if a.message.pk in fresh_ids])
+        Post.objects.bulk_create([p for p in replies if p.in_reply_to_id in fresh_ids])
+        ids = sorted(fresh_ids)
+        record_system(
+            "triage",
+            Category.ALTERATION,
+            "messages.triaged",
+            object_type="inbox.message",
+            object_id=f"{ids[0]}..{ids[-1]}" if len(ids) > 1 else str(ids[0]),
+            justification=f"{len(ids)} message(s) read and routed",
+            payload=[(t.message.pk, t.contact_type, t.grade, t.message.team_id) for t in fresh],
+        )
+        for alert in alerts:
+            if alert.message.pk in fresh_ids:
+                record_system(
+                    "triage",
+                    Category.ALTERATION,
+                    "alert.raised",
+                    alert.message,
+                    justification="grade 1 emergency",
+                )
+    return fresh
+
+
+def _emergency_reply(force: Force, message: Message) -> Post | None:
+    if force.emergency_reply == Force.EmergencyReply.OFF:
+        return None
+    author = message.author_handle if message.author_handle.startswith("@") else ""
+    text = f"{author} {force.emergency_reply_text}".strip()
+    # Sending needs the network connectors; until then a "send" force gets a draft too.
+    return Post(
+        force=force,
+        account=message.account,
+        author=None,
+        text=text,
+        in_reply_to=message,
+        status=Post.Status.DRAFT,
+        idempotency_key=f"999-reply-{message.pk}-{uuid.uuid4().hex[:8]}",
+    )
+
+
+def check_correct_triage(
+    user: User, message_id: int, *, contact_type: str, grade: int
+) -> TriageCorrection:
+    if not is_active_staff(user) or user.role not in CORRECTING_ROLES:
+        refuse(user, "inbox.message", message_id, "this role cannot correct triage")
+    message = visible_messages(user).filter(pk=message_id).select_related("triage").first()
+    if message is None:
+        refuse(user, "inbox.message", message_id, "the message is outside the user's teams")
+    if contact_type not in ContactType.values:
+        raise ValidationError(f"unknown contact type {contact_type!r}")
+    if grade not in Grade.values:
+        raise ValidationError(f"grade must be 1 to 4, not {grade!r}")
+    triage = getattr(message, "triage", None)
+    if triage is None:
+        raise ValidationError("this message has not been triaged yet")
+    return do_correct_triage(user, triage, contact_type=contact_type, grade=grade)
+
+
+def do_correct_triage(
+    user: User, triage: Triage, *, contact_type: str, grade: int
+) -> TriageCorrection:
+    with transaction.atomic():
+        correction = TriageCorrection.objects.create(
+            message_id=triage.message_id,
+            user=user,
+            contact_type_before=triage.contact_type,
+            contact_type=contact_type,
+            grade_before=triage.grade,
+            grade=grade,
+        )
+        triage.contact_type = contact_type
+        triage.grade = grade
+        triage.corrected = True
+        triage.reasons = [*triage.reasons, f"corrected by {user.display_name}"]
+        triage.save(update_fields=["contact_type", "grade", "corrected", "reasons"])
+        record(
+            user,
+            Category.ALTERATION,
+            "triage.corrected",
+            triage.message,
+            justification=(
+                f"{correction.contact_type_before}/grade {correction.grade_before}"
+                f" → {contact_type}/grade {grade}"
+            ),
+        )
+    return correction
+
+
+def check_acknowledge_alert(user: User, alert_id: int) -> Alert:
+    alert = Alert.objects.select_related("message").filter(pk=alert_id, force=user.force).first()
+    if alert is None or not visible_messages(user).filter(pk=alert.message_id).exists():
+        refuse(user, "triage.alert", alert_id, "the alert is not for this user")
+    if alert.acknowledged_at is None:
+        with transaction.atomic():
+            alert.acknowledged_by = user
+            alert.acknowledged_at = now()
+            alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
+            record(user, Category.ALTERATION, "alert.acknowledged", alert.message)
+    return alert

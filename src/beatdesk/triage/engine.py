@@ -1,0 +1,138 @@
+"""Reading messages in batches: contact type, grade with reasons, language, abuse,
+personal data, rumour signal and relevance. One fast path for all traffic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from beatdesk.triage import signals
+from beatdesk.triage.bundle import Bundle, active_bundle
+from beatdesk.triage.language import detect_many
+from beatdesk.triage.personal_data import Span, find_personal_data
+
+# Emergencies are flagged on a low model probability: a false alarm costs a look, a miss
+# can cost a life. Training chooses it by cross-validation on the seed set's training
+# part (bundle meta "emergency_threshold"); this is the fallback.
+EMERGENCY_THRESHOLD = 0.25
+ABUSE_THRESHOLD = 0.5
+
+
+@dataclass
+class Reading:
+    contact_type: str
+    contact_confidence: float
+    grade: int
+    reasons: list[str]
+    language: str
+    abusive: bool
+    abuse_score: float
+    personal_data: list[Span] = field(default_factory=list)
+    rumour_score: float = 0.0
+    relevance: float = 0.0
+
+
+def _top(classes: list[str], p: np.ndarray) -> tuple[str, float]:
+    i = int(p.argmax())
+    return classes[i], float(p[i])
+
+
+def is_emergency(hits: dict[str, signals.Hit], p_emergency: float, threshold: float) -> bool:
+    threat, now, past = (hits.get(k) for k in ("threat", "now", "past"))
+    if p_emergency >= threshold:
+        return True
+    if threat and not past:
+        # Threat words with happening-now words, or with a model that half suspects it.
+        return bool(now) or p_emergency >= threshold / 2
+    return False
+
+
+def grade_and_type(
+    text: str,
+    contact: tuple[str, float],
+    p_emergency: float,
+    model_grade: int,
+    threshold: float = EMERGENCY_THRESHOLD,
+) -> tuple[str, int, list[str]]:
+    """Combine the model's reading with the cue words into a type, a grade and reasons."""
+    contact_type, confidence = contact
+    hits = signals.find(text)
+    reasons = []
+    threat, now, vulnerable, past = (hits.get(k) for k in ("threat", "now", "vulnerable", "past"))
+    emergency = is_emergency(hits, p_emergency, threshold)
+    if emergency:
+        contact_type = "emergency"
+        if p_emergency >= threshold:
+            reasons.append(f"reads as an emergency (model {p_emergency:.0%})")
+        else:
+            reasons.append("threat-to-life words in a message that may be happening now")
+    elif contact_type == "emergency":
+        contact_type = "crime_report"
+    else:
+        reasons.append(f"reads as {contact_type.replace('_', ' ')} (model {confidence:.0%})")
+    for hit in (threat, now, vulnerable, past):
+        if hit is not None:
+            reasons.append(hit.reason)
+    if emergency:
+        grade = 1
+    else:
+        grade = max(2, model_grade)
+        if vulnerable and contact_type in {"crime_report", "information"} and grade > 2:
+            grade = 2
+            reasons.append("raised to grade 2: vulnerable person")
+        if contact_type in {"compliment", "other"}:
+            grade = 4
+    return contact_type, grade, reasons
+
+
+def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
+    bundle = bundle or active_bundle()
+    if not texts:
+        return []
+    features = bundle.features(texts)
+    heads = bundle.heads
+    contact_p = heads["contact"].proba(features)
+    grade_p = heads["grade"].proba(features)
+    abuse_p = heads["abuse"].proba(features)
+    rumour_p = heads["rumour"].proba(features)
+    relevance_p = heads["crisis-informative"].proba(features)
+    contact_classes = heads["contact"].classes
+    emergency_col = contact_classes.index("emergency")
+    off_col = heads["abuse"].classes.index("OFF")
+    rumour_col = heads["rumour"].classes.index("rumour")
+    informative_col = heads["crisis-informative"].classes.index("Related and informative")
+    grade_classes = [int(c) for c in heads["grade"].classes]
+    languages = detect_many(texts)
+    threshold = float(bundle.meta.get("emergency_threshold", EMERGENCY_THRESHOLD))
+    readings = []
+    for i, text in enumerate(texts):
+        contact_type, grade, reasons = grade_and_type(
+            text,
+            _top(contact_classes, contact_p[i]),
+            float(contact_p[i, emergency_col]),
+            grade_classes[int(grade_p[i].argmax())],
+            threshold,
+        )
+        abuse_score = float(abuse_p[i, off_col])
+        cues = signals.rumour_cues(text)
+        rumour = float(rumour_p[i, rumour_col]) * (0.6 + 0.4 * min(cues, 2) / 2)
+        readings.append(
+            Reading(
+                contact_type=contact_type,
+                contact_confidence=float(contact_p[i].max()),
+                grade=grade,
+                reasons=reasons,
+                language=languages[i],
+                abusive=abuse_score >= ABUSE_THRESHOLD or contact_type == "abuse",
+                abuse_score=round(abuse_score, 4),
+                personal_data=find_personal_data(text),
+                rumour_score=round(rumour, 4),
+                relevance=round(float(relevance_p[i, informative_col]), 4),
+            )
+        )
+    return readings
+
+
+def model_version() -> str:
+    return str(active_bundle().meta.get("trained_at", ""))

@@ -1,0 +1,74 @@
+"""`beatdesk triage eval`: score the shipped models on a file, never on their training data."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from beatdesk.triage.bundle import Bundle
+from beatdesk.triage.datasets import TASKS, DataError, Examples, load
+from beatdesk.triage.engine import read_many
+from beatdesk.triage.features import text_key
+from beatdesk.triage.training import score
+
+HEAD_OF_TASK = {
+    "abuse": "abuse",
+    "hate": "hate",
+    "rumour": "rumour",
+    "crisis-informative": "crisis-informative",
+    "crisis-type": "crisis-type",
+    "contact": "contact",
+}
+
+
+def _unseen(bundle: Bundle, head: str, examples: Examples) -> tuple[Examples, int]:
+    trained = bundle.trained_on(head, [text_key(t) for t in examples.texts])
+    kept = Examples()
+    for record, label, seen in zip(examples.records, examples.labels, trained, strict=True):
+        if not seen:
+            kept.add(record, label)
+    return kept, int(trained.sum())
+
+
+def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
+    if task_name not in TASKS:
+        raise DataError(f"unknown task {task_name!r}; tasks: {', '.join(TASKS)}")
+    task = TASKS[task_name]
+    examples, skipped = _unseen(bundle, HEAD_OF_TASK[task_name], load(task, path))
+    result: dict[str, Any] = {"task": task_name, "n": len(examples)}
+    if not len(examples):
+        raise DataError(
+            f"{path}: every record was in the model's training data ({skipped}); "
+            "scores on training data would be meaningless"
+        )
+    started = time.perf_counter()
+    if task_name == "contact":
+        readings = read_many(examples.texts, bundle)
+        elapsed = time.perf_counter() - started
+        predicted = [r.contact_type for r in readings]
+        ours = score(examples.labels, predicted)
+        gold_grades = [str(r.get("grade")) for r in examples.records]
+        grades = score(gold_grades, [str(r.grade) for r in readings])
+        emergencies = [
+            p == "emergency"
+            for g, p in zip(examples.labels, predicted, strict=True)
+            if g == "emergency"
+        ]
+        result.update(
+            macro_f1=ours.macro_f1,
+            per_class=ours.per_class,
+            grade_macro_f1=grades.macro_f1,
+            emergency_recall=round(float(np.mean(emergencies)), 4) if emergencies else None,
+        )
+    else:
+        head = bundle.heads[HEAD_OF_TASK[task_name]]
+        predicted = head.predict(bundle.features(examples.texts))
+        elapsed = time.perf_counter() - started
+        ours = score(examples.labels, predicted)
+        result.update(macro_f1=ours.macro_f1, per_class=ours.per_class)
+    result["msgs_per_s"] = round(len(examples) / max(elapsed, 1e-9), 1)
+    result["skipped_as_training_data"] = skipped
+    return result

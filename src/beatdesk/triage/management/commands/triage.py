@@ -1,0 +1,77 @@
+"""`beatdesk triage eval|train|retrain`: measure, build and improve the triage models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from beatdesk.triage.bundle import DEFAULT_BUNDLE, ModelMissing, load_bundle
+from beatdesk.triage.datasets import TASKS, DataError
+
+
+class Command(BaseCommand):
+    help = "Evaluate, train or retrain the triage models."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="what", required=True)
+        ev = sub.add_parser("eval", help="score the models on a labelled JSONL file")
+        ev.add_argument("--task", required=True, choices=sorted(TASKS))
+        ev.add_argument("file", type=Path)
+        ev.add_argument(
+            "--model", type=Path, default=None, help="a model file other than the shipped one"
+        )
+        tr = sub.add_parser("train", help="train every model from the shared datasets")
+        tr.add_argument("--data", type=Path, default=Path("../shared/data"))
+        tr.add_argument(
+            "--held-out",
+            action="store_true",
+            help="train on train parts and report held-out scores",
+        )
+        tr.add_argument("--out", type=Path, default=DEFAULT_BUNDLE)
+        tr.add_argument(
+            "--report", type=Path, default=None, help="also write the report as JSON here"
+        )
+        rt = sub.add_parser("retrain", help="learn from staff corrections; report before and after")
+        rt.add_argument("--out", type=Path, default=None)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            getattr(self, f"_{options['what']}")(options)
+        except (DataError, ModelMissing) as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _eval(self, options: dict[str, Any]) -> None:
+        from beatdesk.triage.evaluation import evaluate
+
+        bundle = load_bundle(options["model"] or DEFAULT_BUNDLE)
+        result = evaluate(bundle, options["task"], options["file"])
+        if result.get("skipped_as_training_data"):
+            self.stderr.write(
+                f"left out {result['skipped_as_training_data']} records the model was trained on"
+            )
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
+
+    def _train(self, options: dict[str, Any]) -> None:
+        from beatdesk.triage.training import train
+
+        if not options["data"].exists():
+            raise CommandError(f"{options['data']}: no such folder (the shared datasets)")
+        result = train(options["data"], held_out=options["held_out"], progress=self.stderr.write)
+        result.bundle.save(options["out"])
+        report = {
+            "model": str(options["out"]),
+            "meta": result.bundle.meta,
+            "held_out": result.report,
+        }
+        if options["report"]:
+            options["report"].write_text(json.dumps(report, indent=2) + "\n")
+        self.stdout.write(json.dumps(report))
+
+    def _retrain(self, options: dict[str, Any]) -> None:
+        from beatdesk.triage.retrain import retrain
+
+        report = retrain(out=options["out"], progress=self.stderr.write)
+        self.stdout.write(json.dumps(report))

@@ -1,0 +1,226 @@
+"""Words that matter for grading, each with the reason a call handler would give.
+
+The classifier reads the whole message; these cues explain its decision in words and
+keep emergencies from being missed when the wording is unusual for the model. They cover
+the desk's languages where a term is common (Welsh, Polish, Urdu, Punjabi, Romanian,
+Arabic), not just English.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cue:
+    kind: str
+    label: str
+    pattern: re.Pattern[str]
+
+
+def _cue(kind: str, label: str, words: list[str]) -> Cue:
+    body = "|".join(words)
+    return Cue(kind, label, re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE))
+
+
+THREAT = _cue(
+    "threat",
+    "threat-to-life words",
+    [
+        r"(?:got|has|with|holding|waving|pulled)\s+(?:a\s+)?(?:knife|blade|machete|gun|weapon|bat)",
+        r"knife",
+        r"knives",
+        r"shotgun",
+        r"rifle",
+        r"firearm",
+        r"with (?:bats|weapons|knives)",
+        r"(?:getting|being) (?:beaten|battered|kicked|stabbed|attacked)",
+        r"beat(?:en|ing) up",
+        r"hurting (?:me|her|him)",
+        r"hitting (?:me|her|him)",
+        r"punching",
+        r"rob(?:bing|bery)",
+        r"mugg(?:ed|ing)",
+        r"break(?:ing)? in",
+        r"glass smash\w*",
+        r"fell (?:in|into)",
+        r"fallen (?:in|into)",
+        r"collapsed",
+        r"seizure",
+        r"walked out",
+        r"wandered off",
+        r"can'?t find (?:my|our)",
+        r"syrthio",
+        r"bije",
+        r"machete",
+        r"gun",
+        r"shot(?:s)?\s+fired",
+        r"stabb(?:ed|ing)",
+        r"shooting",
+        r"bleeding",
+        r"blood everywhere",
+        r"not breathing",
+        r"unconscious",
+        r"not moving",
+        r"kill (?:me|her|him|them|us|myself)",
+        r"going to kill",
+        r"gonna kill",
+        r"end it all",
+        r"overdos\w*",
+        r"suicid\w*",
+        r"jump(?:ing)? off",
+        r"drowning",
+        r"in the (?:canal|river|water)",
+        r"on fire",
+        r"trapped",
+        r"kidnapp\w*",
+        r"snatched",
+        r"strangl\w*",
+        r"choking",
+        r"being attacked",
+        r"beating (?:him|her|them) up",
+        r"hit by a (?:car|van|bus)",
+        r"nóż\w*",
+        r"noż\w*",
+        r"pomocy",
+        r"cyllell",
+        r"help fi",
+        r"cuțit\w*",
+        r"ajutor",
+        r"سکین",
+        r"چاقو",
+        r"مدد",
+        r"بچاؤ",
+        r"النجدة",
+        r"سكين",
+        r"ਚਾਕੂ",
+        r"ਮਦਦ",
+        r"ਬਚਾਓ",
+    ],
+)
+IN_PROGRESS = _cue(
+    "now",
+    "happening now",
+    [
+        r"right now",
+        r"now",
+        r"happening",
+        r"currently",
+        r"as we speak",
+        r"outside my",
+        r"trying to get in",
+        r"in my (?:house|garden|loft)",
+        r"hurry",
+        r"quick",
+        r"asap",
+        r"please come",
+        r"send (?:someone|help|police)",
+        r"help me",
+        r"urgent\w*",
+        r"emergency",
+        r"rn",
+        r"atm",
+        r"still (?:here|there|going)",
+        r"heading (?:down|towards|to)",
+        r"walking into",
+        r"been gone",
+        r"been looking",
+        r"just (?:now|happened)",
+        r"on the floor",
+        r"brysiwch",
+        r"dewch",
+        r"natychmiast",
+        r"repede",
+        r"grabă",
+        r"teraz",
+        r"szybko",
+        r"nawr",
+        r"acum",
+        r"ابھی",
+        r"فوراً",
+        r"الآن",
+        r"ਹੁਣੇ",
+        r"ਜਲਦੀ",
+    ],
+)
+VULNERABLE = _cue(
+    "vulnerable",
+    "vulnerable person",
+    [
+        r"child",
+        r"children",
+        r"kid",
+        r"kids",
+        r"baby",
+        r"toddler",
+        r"(?:my|a|little)\s+(?:son|daughter|boy|girl)",
+        r"\d{1,2}\s*(?:yo|year old|years old|yr old)",
+        r"elderly",
+        r"old (?:man|woman|lady)",
+        r"nan",
+        r"gran",
+        r"grandad",
+        r"dementia",
+        r"alzheimer\w*",
+        r"disabled",
+        r"pregnant",
+        r"missing",
+        r"vulnerable",
+        r"autistic",
+        r"dzieckiem",
+        r"ਬਜ਼ੁਰਗ",
+        r"\d+\s*(?:year|yr)s?\s*old",
+        r"dziecko",
+        r"plentyn",
+        r"copil",
+        r"بچہ",
+        r"بچی",
+        r"طفل",
+        r"ਬੱਚਾ",
+    ],
+)
+PAST = _cue(
+    "past",
+    "in the past",
+    [
+        r"last (?:night|week|month|year)",
+        r"yesterday",
+        r"ago",
+        r"the other day",
+        r"earlier (?:today|this)",
+    ],
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    label: str
+    words: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        quoted = ", ".join(f"'{w}'" for w in self.words[:3])
+        return f"{self.label}: {quoted}"
+
+
+def find(text: str) -> dict[str, Hit]:
+    hits: dict[str, Hit] = {}
+    for cue in (THREAT, IN_PROGRESS, VULNERABLE, PAST):
+        words = tuple(dict.fromkeys(m.group(0).lower() for m in cue.pattern.finditer(text)))
+        if words:
+            hits[cue.kind] = Hit(cue.kind, cue.label, words)
+    return hits
+
+
+RUMOUR = re.compile(
+    r"(?<!\w)(?:is (?:it|this) true|is this real|unconfirmed|rumou?rs?|reports? of|reportedly|"
+    r"allegedly|apparently|heard (?:that|from)|someone said|my mate said|fake news|hoax|"
+    r"not true|can anyone confirm|confirm\w*|source\?|share this|pass it on)(?!\w)|\?",
+    re.IGNORECASE,
+)
+
+
+def rumour_cues(text: str) -> int:
+    return len(RUMOUR.findall(text))

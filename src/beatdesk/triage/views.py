@@ -1,0 +1,118 @@
+"""The desk's triage pages: the alert bar, corrections, routing rules."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from beatdesk.accounts.access import refuse
+from beatdesk.accounts.models import User
+from beatdesk.accounts.policy import is_active_staff
+from beatdesk.audit.actions import Category, record
+from beatdesk.triage.actions import RULE_EDITORS, check_acknowledge_alert, check_correct_triage
+from beatdesk.triage.forms import CorrectionForm, RoutingRuleForm
+from beatdesk.triage.queries import open_alerts, rules_for
+
+
+@login_required
+def alerts(request: HttpRequest) -> HttpResponse:
+    """The bar at the top of every page: grade-1 messages nobody has acknowledged yet."""
+    user: User = request.user  # type: ignore[assignment]
+    found = list(open_alerts(user)[:5]) if is_active_staff(user) else []
+    return render(request, "triage/_alerts.html", {"alerts": found})
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    alert = check_acknowledge_alert(user, pk)
+    if request.headers.get("HX-Request"):
+        return alerts(request)
+    return redirect("inbox:message", alert.message_id)
+
+
+@login_required
+@require_POST
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a contact type and a grade from the lists.")
+        return redirect("inbox:message", pk)
+    try:
+        check_correct_triage(
+            user,
+            pk,
+            contact_type=form.cleaned_data["contact_type"],
+            grade=form.cleaned_data["grade"],
+        )
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, "Thank you: the correction is saved and will teach the model.")
+    return redirect("inbox:message", pk)
+
+
+def _rule_editor(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not is_active_staff(user) or user.role not in RULE_EDITORS:
+        refuse(user, "triage.routingrule", "*", "only supervisors and administrators edit routing")
+    return user
+
+
+@login_required
+def rules(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    return render(
+        request,
+        "triage/rules.html",
+        {"rules": rules_for(user), "can_edit": user.role in RULE_EDITORS},
+    )
+
+
+@login_required
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    user = _rule_editor(request)
+    instance = get_object_or_404(rules_for(user), pk=pk) if pk else None
+    form = RoutingRuleForm(request.POST or None, instance=instance, force=user.force)  # type: ignore[arg-type]
+    if request.method == "POST" and "delete" in request.POST and instance is not None:
+        with transaction.atomic():
+            record(
+                user,
+                Category.ERASURE,
+                "routing_rule.deleted",
+                instance,
+                justification=instance.name,
+            )
+            instance.delete()
+        messages.success(request, f"Rule '{instance.name}' deleted.")
+        return redirect("triage:rules")
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            rule = form.save(commit=False)
+            rule.force = user.force  # type: ignore[assignment]
+            rule.updated_by = user
+            rule.save()
+            form.save_m2m()
+            record(
+                user,
+                Category.ALTERATION,
+                "routing_rule.saved",
+                rule,
+                justification=rule.name,
+                payload=form.cleaned_data
+                | {
+                    "areas": [a.pk for a in form.cleaned_data["areas"]],
+                    "accounts": [a.pk for a in form.cleaned_data["accounts"]],
+                    "team": rule.team_id,
+                },
+            )
+        messages.success(request, f"Rule '{rule.name}' saved. New messages follow it at once.")
+        return redirect("triage:rules")
+    return render(request, "triage/rule_form.html", {"form": form, "rule": instance})
