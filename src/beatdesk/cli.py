@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["BEATDESK_DEMO"] = "1"
     if args and args[0] == "worker":
         args = ["db_worker", *args[1:]]
+        _warm_up()
     if not args or args[0] in {"-h", "--help", "help"}:
         print(__doc__)
         if not args:
@@ -31,6 +32,19 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["beatdesk", *args])
+
+
+def _warm_up() -> None:
+    """Load the triage models before the first message, so it is read within a second."""
+    import django
+
+    django.setup()
+    from beatdesk.triage.engine import read_many
+
+    try:
+        read_many(["warming up"])
+    except FileNotFoundError as exc:  # no model: the worker still runs other work
+        print(f"triage models not loaded: {exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
@@ -309,7 +309,12 @@ def _store_batch(
             payload.message_id = existing.get(key) or new_by_index[seen[key]].pk
         updates.append(payload)
         results[i] = Received(payload.pk, payload.status, payload.message_id)
-    InboundPayload.objects.bulk_update(updates, ["status", "message"])
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"UPDATE {InboundPayload._meta.db_table} SET status = %s, message_id = %s "  # noqa: S608
+            "WHERE id = %s",
+            [(p.status, p.message_id, p.pk) for p in updates],
+        )
     if stored_ids:
         record_system(
             "ingest",

@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Area, Force, Role, Team
@@ -102,10 +102,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
             return []
         fresh_ids = {t.message.pk for t in fresh}
         Triage.objects.bulk_create(fresh)
-        Message.objects.bulk_update(
-            [m for m in messages if m.pk in fresh_ids],
-            ["team", "area", "routing_reason", "routed_at", "language"],
-        )
+        _save_routing([m for m in messages if m.pk in fresh_ids])
         Alert.objects.bulk_create([a for a in alerts if a.message.pk in fresh_ids])
         Post.objects.bulk_create([p for p in replies if p.in_reply_to_id in fresh_ids])
         ids = sorted(fresh_ids)
@@ -128,6 +125,20 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
                     justification="grade 1 emergency",
                 )
     return fresh
+
+
+def _save_routing(messages: list[Message]) -> None:
+    """One prepared UPDATE run for every row: bulk_update's CASE expressions cost far more."""
+    table = Message._meta.db_table
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"UPDATE {table} SET team_id = %s, area_id = %s, routing_reason = %s, "  # noqa: S608
+            "routed_at = %s, language = %s WHERE id = %s",
+            [
+                (m.team_id, m.area_id, m.routing_reason, m.routed_at, m.language, m.pk)
+                for m in messages
+            ],
+        )
 
 
 def _emergency_reply(force: Force, message: Message) -> Post | None:
