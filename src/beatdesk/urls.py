@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("beatdesk.accounts.urls")),
     path("audit/", include("beatdesk.audit.urls")),
     path("triage/", include("beatdesk.triage.urls")),
+    path("networks/", include("beatdesk.networks.urls")),
     path("healthz", healthz),
     path("", include("beatdesk.inbox.urls")),
 ]

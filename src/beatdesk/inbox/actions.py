@@ -347,3 +347,10 @@ def _conversations_for(
             found[(conv.network, conv.account_id, conv.thread_key)] = conv
     Conversation.objects.filter(pk__in=[found[k].pk for k in keys]).update(last_message_at=at)
     return found
+
+
+def do_retry_payload(payload: InboundPayload) -> Received:
+    """Read a dead letter again (after a connector fix): stored, duplicate, or failed again."""
+    if payload.status != InboundPayload.Status.FAILED:
+        return Received(payload.pk, payload.status, payload.message_id)
+    return _ingest(payload.account, payload, payload.body, None)

@@ -25,6 +25,33 @@ class NotSupported(Exception):
     """The network (or this connector) does not offer the operation asked for."""
 
 
+class TransientError(Exception):
+    """The network failed in a way worth retrying (5xx, timeout, connection refused).
+
+    `retry_after` is seconds to wait when the network said so (a rate limit's reset)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientError):
+    """The network said 429: wait until its reset time before the next call."""
+
+
+class NetworkRefused(Exception):
+    """The network refused the request for good (bad credentials, forbidden, gone)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What the network said about its rate limit on the last call."""
+
+    remaining: int | None = None
+    limit: int | None = None
+    resets_at: float | None = None  # unix time
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One message, normalised. `network` is the network it belongs to, which for recorded
@@ -45,8 +72,12 @@ class Inbound:
 
 @dataclass(frozen=True)
 class FetchResult:
+    """New deliveries, oldest first, each the network's JSON for one item, verbatim; and
+    the cursor to resume from once they are stored."""
+
     bodies: list[str]
     cursor: str
+    budget: Budget = Budget()
 
 
 class Network:

@@ -94,3 +94,23 @@ class NetworkAccount(models.Model):
     @property
     def has_credentials(self) -> bool:
         return bool(self.credentials_encrypted)
+
+
+class ChannelHealth(models.Model):
+    """How one account's connection to its network is doing: the desk's view of "Twitter
+    did not respond" — last success, last error, retries and the rate-limit budget left."""
+
+    account = models.OneToOneField(NetworkAccount, on_delete=models.CASCADE, related_name="health")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_fetched = models.PositiveIntegerField(default=0)
+    rate_remaining = models.IntegerField(null=True, blank=True)
+    rate_limit = models.IntegerField(null=True, blank=True)
+    rate_resets_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"health of {self.account}"

@@ -44,6 +44,8 @@ def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
             f"{path}: every record was in the model's training data ({skipped}); "
             "scores on training data would be meaningless"
         )
+    if task_name == "contact":
+        read_many(["warm up"], bundle)  # loading the language models is not per message
     started = time.perf_counter()
     if task_name == "contact":
         readings = read_many(examples.texts, bundle)

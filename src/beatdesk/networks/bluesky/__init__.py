@@ -1,0 +1,1 @@
+"""Bluesky (AT Protocol): mentions, replies and quotes in through listNotifications; posts out."""

@@ -1,0 +1,260 @@
+"""A small XRPC client for a Bluesky PDS, over httpx, with the desk's error contract.
+
+Every call maps the network's answers onto beatdesk.networks.base:
+
+* 429 -> RateLimited, retry_after from the RateLimit-Reset header (unix seconds);
+* 5xx, timeouts (CALL_TIMEOUT seconds), connection errors, a body that is not the JSON
+  object the lexicon promises -> TransientError;
+* 400 ExpiredToken/InvalidToken, 401, 403 and other 4xx -> NetworkRefused, with the
+  XRPC error name and message (never the credentials).
+
+A session (com.atproto.server.createSession with an app password) is cached per
+service, identifier and password, and re-created once when the PDS says the access
+token has expired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from beatdesk.networks.base import Budget, NetworkRefused, RateLimited, TransientError
+
+CALL_TIMEOUT = 2.0
+DEFAULT_SERVICE = "https://bsky.social"
+_TOKEN_ERRORS = {"ExpiredToken", "InvalidToken"}
+
+
+@dataclass(frozen=True)
+class Session:
+    did: str
+    handle: str
+    access_jwt: str
+    refresh_jwt: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One XRPC answer that went well: its JSON object and the rate limit it reported."""
+
+    data: dict[str, Any]
+    budget: Budget
+
+
+class TokenRejected(NetworkRefused):
+    """The PDS no longer accepts the session's access token (expired or revoked)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    service: str
+    identifier: str
+    password: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Credentials:
+        service = str(data.get("service") or DEFAULT_SERVICE).rstrip("/")
+        identifier = str(data.get("identifier") or "")
+        password = str(data.get("app_password") or "")
+        if not identifier or not password:
+            raise NetworkRefused(
+                "Bluesky credentials need an 'identifier' (handle or DID) and an 'app_password'"
+            )
+        if not service.startswith(("https://", "http://")):
+            raise NetworkRefused(f"Bluesky service {service!r} is not an http(s) URL")
+        return cls(service, identifier, password)
+
+    @property
+    def cache_key(self) -> str:
+        # The password is part of the key (hashed) so new credentials get a new session.
+        raw = f"{self.service}\n{self.identifier}\n{self.password}".encode()
+        return hashlib.sha256(raw).hexdigest()
+
+
+def _int_header(headers: httpx.Headers, name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(float(value.strip()))
+    except ValueError:
+        return None
+
+
+def budget_of(headers: httpx.Headers) -> Budget:
+    """The PDS's RateLimit-Limit / -Remaining / -Reset (unix seconds) headers."""
+    reset = _int_header(headers, "RateLimit-Reset")
+    return Budget(
+        remaining=_int_header(headers, "RateLimit-Remaining"),
+        limit=_int_header(headers, "RateLimit-Limit"),
+        resets_at=float(reset) if reset is not None else None,
+    )
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    reset = _int_header(headers, "RateLimit-Reset")
+    if reset is not None:
+        return max(0.0, reset - time.time())
+    seconds = _int_header(headers, "Retry-After")
+    return float(seconds) if seconds is not None else None
+
+
+def _xrpc_error(response: httpx.Response) -> tuple[str, str]:
+    try:
+        data = response.json()
+    except ValueError:
+        return "", ""
+    if not isinstance(data, dict):
+        return "", ""
+    return str(data.get("error") or ""), str(data.get("message") or "")
+
+
+class XrpcClient:
+    """Calls to one PDS. Thread-safe: the connector instance is shared by the workers."""
+
+    def __init__(self, timeout: float = CALL_TIMEOUT) -> None:
+        self.timeout = timeout
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    # -- raw calls -------------------------------------------------------------------------
+
+    def call(
+        self,
+        service: str,
+        method: str,
+        nsid: str,
+        *,
+        token: str = "",
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Reply:
+        url = f"{service}/xrpc/{nsid}"
+        headers = {"Accept": "application/json", "User-Agent": "beatdesk"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = httpx.request(
+                method,
+                url,
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=self.timeout,
+                follow_redirects=False,
+            )
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"Bluesky {nsid}: no answer within {self.timeout:g}s") from exc
+        except httpx.HTTPError as exc:
+            raise TransientError(f"Bluesky {nsid}: {type(exc).__name__}: {exc}") from exc
+        status = response.status_code
+        budget = budget_of(response.headers)
+        if status == 429:
+            raise RateLimited(
+                f"Bluesky {nsid}: rate limited (429)", retry_after=_retry_after(response.headers)
+            )
+        if status >= 500:
+            error, message = _xrpc_error(response)
+            detail = f" {error}: {message}" if error or message else ""
+            raise TransientError(f"Bluesky {nsid}: server error {status}{detail}")
+        if status >= 400:
+            error, message = _xrpc_error(response)
+            detail = f"{error or 'error'}: {message or response.reason_phrase}"
+            if error in _TOKEN_ERRORS or (status == 401 and token):
+                raise TokenRejected(f"Bluesky {nsid}: session token refused ({detail})")
+            if status in (401, 403):
+                raise NetworkRefused(
+                    f"Bluesky {nsid}: refused ({status} {detail}); check the account's "
+                    "identifier and app password"
+                )
+            raise NetworkRefused(f"Bluesky {nsid}: refused ({status} {detail})")
+        if status != 200:
+            raise TransientError(f"Bluesky {nsid}: unexpected status {status}")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise TransientError(f"Bluesky {nsid}: the answer is not JSON") from exc
+        if not isinstance(data, dict):
+            raise TransientError(f"Bluesky {nsid}: the answer is not a JSON object")
+        return Reply(data, budget)
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def create_session(self, credentials: Credentials) -> Session:
+        try:
+            reply = self.call(
+                credentials.service,
+                "POST",
+                "com.atproto.server.createSession",
+                body={"identifier": credentials.identifier, "password": credentials.password},
+            )
+        except TokenRejected as exc:  # not possible without a token, but keep it explicit
+            raise NetworkRefused(str(exc)) from exc
+        data = reply.data
+        fields = (data.get("did"), data.get("handle"), data.get("accessJwt"))
+        if not all(isinstance(value, str) and value for value in fields):
+            raise TransientError("Bluesky createSession: the answer lacks did/handle/accessJwt")
+        return Session(
+            did=str(data["did"]),
+            handle=str(data["handle"]),
+            access_jwt=str(data["accessJwt"]),
+            refresh_jwt=str(data.get("refreshJwt") or ""),
+        )
+
+    def session(self, credentials: Credentials, *, fresh: bool = False) -> Session:
+        key = credentials.cache_key
+        with self._lock:
+            cached = None if fresh else self._sessions.get(key)
+        if cached is not None:
+            return cached
+        created = self.create_session(credentials)
+        with self._lock:
+            self._sessions[key] = created
+        return created
+
+    def forget(self, credentials: Credentials) -> None:
+        with self._lock:
+            self._sessions.pop(credentials.cache_key, None)
+
+    def authed(
+        self,
+        credentials: Credentials,
+        method: str,
+        nsid: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> tuple[Session, Reply]:
+        """A call with the account's session; a rejected token gets one new session."""
+        session = self.session(credentials)
+        try:
+            return session, self.call(
+                credentials.service,
+                method,
+                nsid,
+                token=session.access_jwt,
+                params=params,
+                body=body,
+            )
+        except TokenRejected:
+            self.forget(credentials)
+        session = self.session(credentials, fresh=True)
+        try:
+            return session, self.call(
+                credentials.service,
+                method,
+                nsid,
+                token=session.access_jwt,
+                params=params,
+                body=body,
+            )
+        except TokenRejected as exc:
+            self.forget(credentials)
+            raise NetworkRefused(
+                f"{exc}; a new session was refused too — check the account's app password"
+            ) from exc

@@ -1,0 +1,288 @@
+"""The Bluesky connector: mentions, replies and quotes in; posts and replies out.
+
+Talks the AT Protocol's XRPC HTTP API to the account's PDS (credentials `service`, default
+https://bsky.social), signing in with an app password:
+
+    {"service": "https://bsky.social", "identifier": "westmerepolice.bsky.social",
+     "app_password": "xxxx-xxxx-xxxx-xxxx"}
+
+Fetching reads app.bsky.notification.listNotifications, which answers newest first and
+whose own cursor pages towards *older* items. So the desk keeps its own position: our
+cursor is the indexedAt of the newest notification already looked at. A fetch pages back
+(at most MAX_PAGES pages of PAGE_SIZE) until it reaches that position, and returns the
+mentions, replies and quotes newer than it, oldest first. The very first fetch (empty
+cursor) takes one page only: the most recent notifications, not the account's history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from beatdesk.core.clock import now
+from beatdesk.networks.base import (
+    Budget,
+    FetchResult,
+    Inbound,
+    Network,
+    NetworkRefused,
+    PayloadError,
+    TransientError,
+    parse_time,
+)
+from beatdesk.networks.bluesky.client import Credentials, XrpcClient
+from beatdesk.networks.bluesky.publish import (
+    POST_TYPE,
+    check_length,
+    detect_facets,
+    post_record,
+    reply_refs,
+)
+
+if TYPE_CHECKING:
+    from beatdesk.networks.models import NetworkAccount
+
+PAGE_SIZE = 50
+MAX_PAGES = 10
+TAKEN_REASONS = frozenset({"mention", "reply", "quote"})
+_REMEMBERED_PUBLISHES = 1000
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _ref_uri(reply: Any, which: str) -> str:
+    if not isinstance(reply, dict):
+        return ""
+    ref = reply.get(which)
+    return _str(ref.get("uri")) if isinstance(ref, dict) else ""
+
+
+def _media(embed: Any) -> list[dict[str, Any]]:
+    """Attachments described by a post's embed (images, video, a link card)."""
+    if not isinstance(embed, dict):
+        return []
+    kind = embed.get("$type")
+    if kind == "app.bsky.embed.images":
+        images = embed.get("images")
+        found: list[dict[str, Any]] = []
+        for image in images if isinstance(images, list) else []:
+            if not isinstance(image, dict):
+                continue
+            attachment: dict[str, Any] = {"type": "image", "alt": _str(image.get("alt"))}
+            blob = image.get("image")
+            if isinstance(blob, dict):
+                ref = blob.get("ref")
+                if isinstance(ref, dict) and isinstance(ref.get("$link"), str):
+                    attachment["cid"] = ref["$link"]
+                if isinstance(blob.get("mimeType"), str):
+                    attachment["mime_type"] = blob["mimeType"]
+            found.append(attachment)
+        return found
+    if kind == "app.bsky.embed.video":
+        return [{"type": "video", "alt": _str(embed.get("alt"))}]
+    if kind == "app.bsky.embed.external":
+        external = embed.get("external")
+        if isinstance(external, dict) and isinstance(external.get("uri"), str):
+            return [{"type": "link", "url": external["uri"], "title": _str(external.get("title"))}]
+        return []
+    if kind == "app.bsky.embed.recordWithMedia":
+        return _media(embed.get("media"))
+    return []
+
+
+class BlueskyNetwork(Network):
+    kind = "bluesky"
+    can_fetch = True
+    can_publish = True
+
+    def __init__(self, client: XrpcClient | None = None) -> None:
+        self.client = client or XrpcClient()
+        # idempotency key -> uri of the post it made, for retries within this process.
+        self._published: OrderedDict[tuple[int | None, str], str] = OrderedDict()
+        self._published_lock = threading.Lock()
+
+    # -- in ---------------------------------------------------------------------------------
+
+    def normalise(self, body: str) -> Inbound:
+        try:
+            item = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise PayloadError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+        if not isinstance(item, dict):
+            raise PayloadError("a Bluesky notification must be a JSON object")
+        reason = item.get("reason")
+        if reason not in TAKEN_REASONS:
+            raise PayloadError(
+                f"Bluesky notification reason {reason!r} is not taken "
+                f"(only {', '.join(sorted(TAKEN_REASONS))})"
+            )
+        uri = item.get("uri")
+        if not isinstance(uri, str) or not uri.startswith("at://"):
+            raise PayloadError("a Bluesky notification needs an at:// 'uri'")
+        author = item.get("author")
+        handle = author.get("handle") if isinstance(author, dict) else None
+        if not isinstance(handle, str) or not handle:
+            raise PayloadError("a Bluesky notification needs an 'author' with a 'handle'")
+        record = item.get("record")
+        if not isinstance(record, dict):
+            raise PayloadError("a Bluesky notification needs its post 'record'")
+        if record.get("$type") != POST_TYPE:
+            raise PayloadError(f"record type {record.get('$type')!r} is not {POST_TYPE}")
+        text = record.get("text")
+        attachments = _media(record.get("embed"))
+        if not isinstance(text, str) or not (text.strip() or attachments):
+            raise PayloadError("a Bluesky post needs 'text' (or media)")
+        created = record.get("createdAt") or item.get("indexedAt")
+        if created in (None, ""):
+            raise PayloadError("a Bluesky post needs 'createdAt'")
+        langs = record.get("langs")
+        language = langs[0] if isinstance(langs, list) and langs else ""
+        assert isinstance(author, dict)
+        return Inbound(
+            network=self.kind,
+            external_id=uri[:200],
+            author_handle=f"@{handle}"[:200],
+            author_name=_str(author.get("displayName"))[:200],
+            text=text,
+            created_at=parse_time(created),
+            reply_to=_ref_uri(record.get("reply"), "parent")[:200],
+            thread_id=_ref_uri(record.get("reply"), "root")[:200],
+            language=_str(language)[:16],
+            attachments=attachments,
+        )
+
+    def fetch(self, account: NetworkAccount, cursor: str) -> FetchResult:
+        credentials = Credentials.from_dict(account.get_credentials())
+        since = self._position(cursor)
+        taken: dict[str, tuple[dt.datetime, str]] = {}
+        newest: tuple[dt.datetime, str] | None = None
+        budget = Budget()
+        api_cursor = ""
+        for _page in range(MAX_PAGES):
+            params: dict[str, Any] = {"limit": PAGE_SIZE}
+            if api_cursor:
+                params["cursor"] = api_cursor
+            _session, reply = self.client.authed(
+                credentials, "GET", "app.bsky.notification.listNotifications", params=params
+            )
+            budget = reply.budget
+            notifications = reply.data.get("notifications")
+            if not isinstance(notifications, list):
+                raise TransientError("Bluesky listNotifications: no 'notifications' list")
+            reached = False
+            for item in notifications:
+                indexed = item.get("indexedAt") if isinstance(item, dict) else None
+                try:
+                    at = parse_time(indexed)
+                except PayloadError:
+                    continue  # cannot be placed in time: not ours to judge, skip it
+                assert isinstance(item, dict) and isinstance(indexed, str)
+                if since is not None and at <= since:
+                    reached = True
+                    continue
+                if newest is None or at > newest[0]:
+                    newest = (at, indexed)
+                uri = item.get("uri")
+                if item.get("reason") in TAKEN_REASONS and isinstance(uri, str):
+                    taken.setdefault(uri, (at, json.dumps(item, ensure_ascii=False)))
+            api_cursor = _str(reply.data.get("cursor"))
+            if reached or since is None or not notifications or not api_cursor:
+                break
+        ordered = sorted(taken.items(), key=lambda pair: (pair[1][0], pair[0]))
+        return FetchResult(
+            bodies=[body for _uri, (_at, body) in ordered],
+            cursor=newest[1] if newest is not None else cursor,
+            budget=budget,
+        )
+
+    @staticmethod
+    def _position(cursor: str) -> dt.datetime | None:
+        if not cursor:
+            return None
+        try:
+            return parse_time(cursor)
+        except PayloadError:
+            return None  # an unreadable cursor starts afresh (one page), as a first fetch
+
+    # -- out --------------------------------------------------------------------------------
+
+    def publish(
+        self,
+        account: NetworkAccount,
+        text: str,
+        reply_to: str = "",
+        *,
+        idempotency_key: str = "",
+    ) -> str:
+        """Post `text` (a reply when `reply_to` is a post's at:// uri); the new post's uri.
+
+        At most 300 graphemes / 3000 bytes (ValueError otherwise). The AT Protocol has no
+        idempotent create: `idempotency_key` only stops a repeat within this process from
+        posting twice; a call whose answer was lost may still have posted."""
+        check_length(text)
+        if reply_to and not reply_to.startswith("at://"):
+            raise ValueError(f"a Bluesky reply needs the at:// uri of a post, not {reply_to!r}")
+        remembered = (account.pk, idempotency_key)
+        if idempotency_key:
+            with self._published_lock:
+                if remembered in self._published:
+                    return self._published[remembered]
+        credentials = Credentials.from_dict(account.get_credentials())
+        session = self.client.session(credentials)
+        reply = self._reply_refs(credentials, reply_to) if reply_to else None
+
+        def resolve(handle: str) -> str | None:
+            try:
+                _s, answer = self.client.authed(
+                    credentials,
+                    "GET",
+                    "com.atproto.identity.resolveHandle",
+                    params={"handle": handle},
+                )
+            except NetworkRefused:
+                return None  # no such handle: the mention stays plain text
+            did = answer.data.get("did")
+            return did if isinstance(did, str) and did.startswith("did:") else None
+
+        record = post_record(text, now(), facets=detect_facets(text, resolve), reply=reply)
+        _session, answer = self.client.authed(
+            credentials,
+            "POST",
+            "com.atproto.repo.createRecord",
+            body={"repo": session.did, "collection": POST_TYPE, "record": record},
+        )
+        uri = answer.data.get("uri")
+        if not isinstance(uri, str) or not uri.startswith("at://"):
+            raise TransientError("Bluesky createRecord: the answer has no at:// 'uri'")
+        if idempotency_key:
+            with self._published_lock:
+                self._published[remembered] = uri
+                while len(self._published) > _REMEMBERED_PUBLISHES:
+                    self._published.popitem(last=False)
+        return uri
+
+    def _reply_refs(self, credentials: Credentials, reply_to: str) -> dict[str, Any]:
+        _session, answer = self.client.authed(
+            credentials, "GET", "app.bsky.feed.getPosts", params={"uris": reply_to}
+        )
+        posts = answer.data.get("posts")
+        if not isinstance(posts, list):
+            raise TransientError("Bluesky getPosts: no 'posts' list")
+        found = [p for p in posts if isinstance(p, dict)]
+        # The AppView answers with DID-form uris; a handle-form reply_to matches the only post.
+        parent = next((p for p in found if p.get("uri") == reply_to), None)
+        if parent is None and len(found) == 1:
+            parent = found[0]
+        if parent is None:
+            raise NetworkRefused(
+                f"Bluesky: the post being replied to ({reply_to}) no longer exists or is hidden"
+            )
+        try:
+            return reply_refs(parent)
+        except ValueError as exc:
+            raise TransientError(f"Bluesky getPosts: {exc}") from exc

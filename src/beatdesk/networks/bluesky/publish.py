@@ -1,0 +1,226 @@
+"""Writing a Bluesky post: length limits, rich-text facets and reply references.
+
+Limits (app.bsky.feed.post lexicon): `text` has maxGraphemes 300 and maxLength 3000
+(UTF-8 bytes). Both are enforced before anything is sent, with a ValueError that says
+which one was passed.
+
+Graphemes are counted approximately, without the `regex` module (not installed): every
+code point counts as one, except combining marks (Unicode categories Mn, Me, Mc),
+variation selectors, emoji skin-tone modifiers and tag characters, which join the
+character before them; a zero-width joiner glues the next code point onto the cluster
+(so a ZWJ emoji family counts as one), and regional-indicator flags count one per pair.
+That matches the extended grapheme clusters of the text a police desk writes; exotic
+scripts (Hangul jamo sequences, Indic conjuncts) may count a little high, which only
+ever refuses early, never lets an over-long post reach the network.
+
+Facets mark byte ranges in the UTF-8 encoding of the text (byteStart inclusive, byteEnd
+exclusive), as docs.bsky.app "Links, mentions, and rich text" describes:
+links (app.bsky.richtext.facet#link), hashtags (#tag, the tag without its '#') and
+mentions (#mention with the DID, only when the handle resolves; otherwise plain text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+MAX_GRAPHEMES = 300
+MAX_BYTES = 3000
+MAX_TAG_GRAPHEMES = 64
+POST_TYPE = "app.bsky.feed.post"
+LINK = "app.bsky.richtext.facet#link"
+TAG = "app.bsky.richtext.facet#tag"
+MENTION = "app.bsky.richtext.facet#mention"
+
+_ZWJ = "\u200d"
+_TRAILING = ".,;:!?\"'’”)]}>"
+# A link: http(s) URL starting at the beginning, after whitespace or an opening bracket.
+_LINK_RE = re.compile(r"(?:^|(?<=[\s(\[<\"'“‘]))(https?://[^\s<>\"]+)", re.IGNORECASE)
+# A hashtag: '#' (or the full-width '＃') at the start or after whitespace.
+_TAG_RE = re.compile(r"(?:^|(?<=\s))[#＃]([^\s#＃\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2]+)")
+# A mention: @handle.with.dots at the start or after a non-word character.
+_MENTION_RE = re.compile(
+    r"(?:^|(?<=[^\w@.]))@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
+    r"[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)"
+)
+
+
+def _extends(char: str) -> bool:
+    """Whether the code point belongs to the cluster before it."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) in {"Mn", "Me", "Mc"}
+        or 0xFE00 <= code <= 0xFE0F  # variation selectors
+        or 0xE0100 <= code <= 0xE01EF
+        or 0x1F3FB <= code <= 0x1F3FF  # skin tones
+        or 0xE0020 <= code <= 0xE007F  # tag characters (subdivision flags)
+    )
+
+
+def _regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def count_graphemes(text: str) -> int:
+    """Approximate count of user-perceived characters (see the module docstring)."""
+    count = 0
+    index = 0
+    length = len(text)
+    while index < length:
+        char = text[index]
+        index += 1
+        if char == "\r" and index < length and text[index] == "\n":
+            index += 1
+        elif _regional(char) and index < length and _regional(text[index]):
+            index += 1
+        while index < length:
+            nxt = text[index]
+            if _extends(nxt):
+                index += 1
+            elif nxt == _ZWJ:
+                index += 2 if index + 1 < length else 1
+            else:
+                break
+        count += 1
+    return count
+
+
+def check_length(text: str) -> None:
+    if not text.strip():
+        raise ValueError("a Bluesky post needs some text")
+    graphemes = count_graphemes(text)
+    if graphemes > MAX_GRAPHEMES:
+        raise ValueError(
+            f"a Bluesky post is at most {MAX_GRAPHEMES} characters; this one has {graphemes} "
+            f"({graphemes - MAX_GRAPHEMES} too many)"
+        )
+    size = len(text.encode("utf-8"))
+    if size > MAX_BYTES:
+        raise ValueError(f"a Bluesky post is at most {MAX_BYTES} bytes; this one has {size}")
+
+
+def _byte_range(text: str, start: int, end: int) -> dict[str, int]:
+    byte_start = len(text[:start].encode("utf-8"))
+    return {"byteStart": byte_start, "byteEnd": byte_start + len(text[start:end].encode("utf-8"))}
+
+
+def _strip_trailing(value: str) -> str:
+    stripped = value.rstrip(_TRAILING)
+    # Keep a closing bracket that matches one inside the URL (Wikipedia-style links).
+    if value[len(stripped) : len(stripped) + 1] == ")" and stripped.count("(") > stripped.count(
+        ")"
+    ):
+        stripped += ")"
+    return stripped
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    feature: dict[str, str]
+
+
+def _links(text: str) -> list[_Span]:
+    spans = []
+    for match in _LINK_RE.finditer(text):
+        url = _strip_trailing(match.group(1))
+        if "." not in url.split("://", 1)[1].split("/", 1)[0]:
+            continue  # no domain to speak of
+        start = match.start(1)
+        spans.append(_Span(start, start + len(url), {"$type": LINK, "uri": url}))
+    return spans
+
+
+def _tags(text: str) -> list[_Span]:
+    spans = []
+    for match in _TAG_RE.finditer(text):
+        tag = match.group(1).rstrip(_TRAILING + "…")
+        if not tag or tag.isdigit() or count_graphemes(tag) > MAX_TAG_GRAPHEMES:
+            continue
+        if all(unicodedata.category(c).startswith("P") or c.isdigit() for c in tag):
+            continue
+        start = match.start()
+        spans.append(_Span(start, match.start(1) + len(tag), {"$type": TAG, "tag": tag}))
+    return spans
+
+
+def _mentions(text: str, resolve: Callable[[str], str | None]) -> list[_Span]:
+    spans = []
+    for match in _MENTION_RE.finditer(text):
+        did = resolve(match.group(1).lower())
+        if did:
+            spans.append(_Span(match.start(), match.end(), {"$type": MENTION, "did": did}))
+    return spans
+
+
+def detect_facets(
+    text: str, resolve: Callable[[str], str | None] | None = None
+) -> list[dict[str, Any]]:
+    """Facets for the links, hashtags and (resolvable) mentions in the text, in order.
+
+    `resolve(handle)` returns the handle's DID or None; without it mentions stay plain."""
+    spans = _links(text) + _tags(text)
+    if resolve is not None:
+        spans += _mentions(text, resolve)
+    spans.sort(key=lambda span: (span.start, span.end))
+    facets: list[dict[str, Any]] = []
+    last_end = -1
+    for span in spans:
+        if span.start < last_end:
+            continue  # overlapping (a '#fragment' inside a link): the first one wins
+        facets.append({"index": _byte_range(text, span.start, span.end), "features": [span.feature]})
+        last_end = span.end
+    return facets
+
+
+def iso_now(now: dt.datetime) -> str:
+    """Bluesky's preferred datetime form: UTC, milliseconds, a trailing Z."""
+    return now.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def post_record(
+    text: str,
+    created_at: dt.datetime,
+    *,
+    facets: list[dict[str, Any]] | None = None,
+    reply: dict[str, Any] | None = None,
+    langs: tuple[str, ...] = ("en",),
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "$type": POST_TYPE,
+        "text": text,
+        "createdAt": iso_now(created_at),
+        "langs": list(langs),
+    }
+    if facets:
+        record["facets"] = facets
+    if reply:
+        record["reply"] = reply
+    return record
+
+
+def reply_refs(parent: dict[str, Any]) -> dict[str, Any]:
+    """{root, parent} strong refs for a reply to `parent` (a postView from getPosts).
+
+    The root is the parent's own root when the parent is itself a reply."""
+    uri, cid = parent.get("uri"), parent.get("cid")
+    if not isinstance(uri, str) or not isinstance(cid, str) or not uri or not cid:
+        raise ValueError("the post being replied to has no uri/cid")
+    parent_ref = {"uri": uri, "cid": cid}
+    record = parent.get("record")
+    root_ref = parent_ref
+    if isinstance(record, dict):
+        reply = record.get("reply")
+        root = reply.get("root") if isinstance(reply, dict) else None
+        if (
+            isinstance(root, dict)
+            and isinstance(root.get("uri"), str)
+            and isinstance(root.get("cid"), str)
+        ):
+            root_ref = {"uri": root["uri"], "cid": root["cid"]}
+    return {"root": root_ref, "parent": parent_ref}

@@ -1,0 +1,1 @@
+"""Mastodon: mentions of the force account fetched from its instance; replies posted back."""

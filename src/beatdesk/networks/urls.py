@@ -1,0 +1,10 @@
+from django.urls import path
+
+from beatdesk.networks import views
+
+app_name = "networks"
+urlpatterns = [
+    path("health/", views.health, name="health"),
+    path("dead-letters/", views.dead_letters, name="dead_letters"),
+    path("dead-letters/<int:pk>/retry/", views.retry_dead_letter, name="retry"),
+]

@@ -1,0 +1,96 @@
+"""Channel health and dead letters: is every network listening, and what could not be read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from beatdesk.accounts.access import refuse
+from beatdesk.accounts.models import Role, User
+from beatdesk.accounts.policy import reads_force_wide
+from beatdesk.audit.actions import Category, record
+from beatdesk.inbox.actions import do_retry_payload
+from beatdesk.inbox.models import InboundPayload
+from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.registry import CONNECTORS
+
+DEAD_LETTER_ROLES = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
+
+
+@login_required
+def health(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not reads_force_wide(user):
+        refuse(user, "networks.channelhealth", "*", "channel health is for the desk")
+    accounts = (
+        NetworkAccount.objects.filter(force=user.force)
+        .select_related("health", "owning_team")
+        .annotate(backlog=Count("messages", filter=Q(messages__routed_at__isnull=True)))
+        .order_by("kind", "handle")
+    )
+    rows = [
+        {
+            "account": a,
+            "health": getattr(a, "health", None),
+            "connected": a.kind in CONNECTORS,
+            "dead_letters": InboundPayload.objects.filter(account=a, status="failed").count(),
+        }
+        for a in accounts
+    ]
+    return render(request, "networks/health.html", {"rows": rows})
+
+
+def _dead_letter_reader(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not reads_force_wide(user) or user.role not in DEAD_LETTER_ROLES:
+        refuse(
+            user, "inbox.inboundpayload", "*", "dead letters are for supervisors and administrators"
+        )
+    return user
+
+
+@login_required
+def dead_letters(request: HttpRequest) -> HttpResponse:
+    user = _dead_letter_reader(request)
+    failed = (
+        InboundPayload.objects.filter(
+            status=InboundPayload.Status.FAILED, account__force=user.force
+        )
+        .select_related("account")
+        .order_by("-received_at")
+    )
+    page = Paginator(failed, 50).get_page(request.GET.get("page"))
+    if page.object_list:
+        with transaction.atomic():
+            ids = [p.pk for p in page.object_list]
+            record(
+                user,
+                Category.CONSULTATION,
+                "dead_letters.view",
+                object_type="inbox.inboundpayload",
+                object_id=f"{min(ids)}..{max(ids)}",
+                justification="checking deliveries that could not be read",
+                payload=ids,
+            )
+    return render(request, "networks/dead_letters.html", {"page": page})
+
+
+@login_required
+@require_POST
+def retry_dead_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _dead_letter_reader(request)
+    payload = get_object_or_404(InboundPayload, pk=pk, account__force=user.force)
+    with transaction.atomic():
+        record(user, Category.ALTERATION, "dead_letter.retried", payload)
+    result = do_retry_payload(payload)
+    if result.status == InboundPayload.Status.FAILED:
+        messages.error(request, f"Still unreadable: {result.error}")
+    else:
+        messages.success(request, f"Read it: the delivery is now {result.status}.")
+    return redirect("networks:dead_letters")

@@ -1,0 +1,1 @@
+"""The X (Twitter API v2) connector: mentions fetched, Account Activity webhooks read, posts."""
