@@ -65,8 +65,8 @@ class FakeNetwork:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def route(self, method: str, path: str, handler: Handler | Response | Any) -> None:
         """Answer METHOD PATH with a handler, a Response, or a JSON body (200)."""
