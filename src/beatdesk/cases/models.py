@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from beatdesk.accounts.models import Force, Team, User
+from beatdesk.core.grades import Grade
 from beatdesk.inbox.models import Message
 
 
@@ -35,11 +36,7 @@ class Case(models.Model):
         AWAITING_REPLY = "awaiting_reply", "Awaiting reply"
         CLOSED = "closed", "Closed"
 
-    class Grade(models.IntegerChoices):
-        EMERGENCY = 1, "Grade 1: emergency"
-        PRIORITY = 2, "Grade 2: priority"
-        SCHEDULED = 3, "Grade 3: scheduled"
-        RESOLVED = 4, "Grade 4: resolved without deployment"
+    Grade = Grade
 
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="cases")
     reference = models.CharField(max_length=32, unique=True)

@@ -76,6 +76,35 @@ def _thread(item: Inbound, account: NetworkAccount, at: dt.datetime) -> tuple[st
     return thread_id, conversation
 
 
+def _message(
+    item: Inbound,
+    via: str,
+    account: NetworkAccount,
+    body: str,
+    sha256: str,
+    received: dt.datetime,
+    thread_id: str = "",
+) -> Message:
+    """An unsaved Message from a normalised item, the raw body kept verbatim beside it."""
+    return Message(
+        network=item.network,
+        external_id=item.external_id,
+        via=via,
+        account=account,
+        author_handle=item.author_handle,
+        author_name=item.author_name,
+        text=item.text,
+        language=item.language,
+        created_at=item.created_at,
+        received_at=received,
+        reply_to_external_id=item.reply_to,
+        thread_id=thread_id,
+        attachments=item.attachments,
+        raw=body,
+        raw_sha256=sha256,
+    )
+
+
 def do_receive(
     account: NetworkAccount, body: str, *, created_at: dt.datetime | None = None
 ) -> Received:
@@ -109,24 +138,12 @@ def _ingest(
                 # A savepoint: if another process stored it first, the constraint says so.
                 with transaction.atomic():
                     thread_id, conversation = _thread(item, addressed, received)
-                    message = Message.objects.create(
-                        network=item.network,
-                        external_id=item.external_id,
-                        via=account.kind,
-                        account=addressed,
-                        author_handle=item.author_handle,
-                        author_name=item.author_name,
-                        text=item.text,
-                        language=item.language,
-                        created_at=created_at or item.created_at,
-                        received_at=received,
-                        reply_to_external_id=item.reply_to,
-                        thread_id=thread_id,
-                        conversation=conversation,
-                        attachments=item.attachments,
-                        raw=body,
-                        raw_sha256=payload.sha256,
+                    message = _message(
+                        item, account.kind, addressed, body, payload.sha256, received, thread_id
                     )
+                    message.created_at = created_at or item.created_at
+                    message.conversation = conversation
+                    message.save(force_insert=True)
             except IntegrityError:
                 existing = (
                     Message.objects.filter(network=item.network, external_id=item.external_id)
@@ -270,22 +287,8 @@ def _store_batch(
         new.append(
             (
                 i,
-                Message(
-                    network=item.network,
-                    external_id=item.external_id,
-                    via=account.kind,
-                    account=target,
-                    author_handle=item.author_handle,
-                    author_name=item.author_name,
-                    text=item.text,
-                    language=item.language,
-                    created_at=item.created_at,
-                    received_at=received,
-                    reply_to_external_id=item.reply_to,
-                    thread_id=thread,
-                    attachments=item.attachments,
-                    raw=bodies[i],
-                    raw_sha256=payloads[i].sha256,
+                _message(
+                    item, account.kind, target, bodies[i], payloads[i].sha256, received, thread
                 ),
             )
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 
 from beatdesk.accounts.models import Area, Force, Team, User
+from beatdesk.core.grades import Grade
 from beatdesk.inbox.models import Message
 from beatdesk.networks.models import NetworkAccount
 
@@ -19,13 +20,6 @@ class ContactType(models.TextChoices):
     COMPLIMENT = "compliment", "Compliment"
     ABUSE = "abuse", "Abuse"
     OTHER = "other", "Other"
-
-
-class Grade(models.IntegerChoices):
-    EMERGENCY = 1, "Grade 1: emergency"
-    PRIORITY = 2, "Grade 2: priority"
-    SCHEDULED = 3, "Grade 3: scheduled"
-    RESOLVED = 4, "Grade 4: resolved without deployment"
 
 
 class Triage(models.Model):
