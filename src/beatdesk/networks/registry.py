@@ -10,6 +10,9 @@ from beatdesk.networks.base import Network
 
 CONNECTORS: dict[str, str] = {
     "replay": "beatdesk.networks.replay.inbound.ReplayNetwork",
+    "bluesky": "beatdesk.networks.bluesky.inbound.BlueskyNetwork",
+    "x": "beatdesk.networks.x.inbound.XNetwork",
+    "mastodon": "beatdesk.networks.mastodon.inbound.MastodonNetwork",
 }
 
 

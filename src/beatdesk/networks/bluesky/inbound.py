@@ -176,12 +176,13 @@ class BlueskyNetwork(Network):
                 raise TransientError("Bluesky listNotifications: no 'notifications' list")
             reached = False
             for item in notifications:
-                indexed = item.get("indexedAt") if isinstance(item, dict) else None
+                if not isinstance(item, dict) or not isinstance(item.get("indexedAt"), str):
+                    continue  # cannot be placed in time: skipped, never a reason to stop
+                indexed = str(item["indexedAt"])
                 try:
                     at = parse_time(indexed)
                 except PayloadError:
-                    continue  # cannot be placed in time: not ours to judge, skip it
-                assert isinstance(item, dict) and isinstance(indexed, str)
+                    continue
                 if since is not None and at <= since:
                     reached = True
                     continue

@@ -73,9 +73,10 @@ def count_graphemes(text: str) -> int:
     while index < length:
         char = text[index]
         index += 1
-        if char == "\r" and index < length and text[index] == "\n":
-            index += 1
-        elif _regional(char) and index < length and _regional(text[index]):
+        if index < length and (
+            (char == "\r" and text[index] == "\n")  # CR LF is one
+            or (_regional(char) and _regional(text[index]))  # a flag is a pair
+        ):
             index += 1
         while index < length:
             nxt = text[index]
@@ -173,7 +174,9 @@ def detect_facets(
     for span in spans:
         if span.start < last_end:
             continue  # overlapping (a '#fragment' inside a link): the first one wins
-        facets.append({"index": _byte_range(text, span.start, span.end), "features": [span.feature]})
+        facets.append(
+            {"index": _byte_range(text, span.start, span.end), "features": [span.feature]}
+        )
         last_end = span.end
     return facets
 

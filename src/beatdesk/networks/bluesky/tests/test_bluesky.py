@@ -1,0 +1,497 @@
+"""The Bluesky connector against a real HTTP fake of the XRPC API, with lexicon-shaped payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from beatdesk.networks.base import (
+    NetworkRefused,
+    PayloadError,
+    RateLimited,
+    TransientError,
+)
+from beatdesk.networks.bluesky.inbound import BlueskyNetwork
+from beatdesk.networks.bluesky.publish import count_graphemes, detect_facets
+from beatdesk.testing.fakenet import (
+    FakeNetwork,
+    Request,
+    Response,
+    fake_network,  # noqa: F401
+)
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+HANDLE = "westmerepolice.bsky.social"
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+SESSION_PATH = "/xrpc/com.atproto.server.createSession"
+NOTIFICATIONS_PATH = "/xrpc/app.bsky.notification.listNotifications"
+CREATE_PATH = "/xrpc/com.atproto.repo.createRecord"
+GET_POSTS_PATH = "/xrpc/app.bsky.feed.getPosts"
+RESOLVE_PATH = "/xrpc/com.atproto.identity.resolveHandle"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+SESSION = fixture("create_session")
+PAGES = {
+    None: fixture("list_notifications_page1"),
+    "2026-03-14T10:01:00.000Z": fixture("list_notifications_page2"),
+    "2026-03-14T08:50:00.000Z": fixture("list_notifications_page3"),
+}
+RATE_HEADERS = {"RateLimit-Limit": "3000", "RateLimit-Remaining": "2987", "RateLimit-Reset": ""}
+
+
+def bluesky_account(account, fake: FakeNetwork, password: str = APP_PASSWORD):
+    acc = account(HANDLE)
+    acc.set_credentials({"service": fake.base_url, "identifier": HANDLE, "app_password": password})
+    acc.save()
+    return acc
+
+
+def session_route(request: Request) -> Response:
+    body = request.json()
+    if body == {"identifier": HANDLE, "password": APP_PASSWORD}:
+        return Response(200, SESSION)
+    return Response(
+        401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}
+    )
+
+
+def notifications_route(request: Request) -> Response:
+    if request.headers.get("authorization") != f"Bearer {SESSION['accessJwt']}":
+        return Response(401, {"error": "AuthenticationRequired", "message": "Invalid token"})
+    page = PAGES.get(request.param("cursor"))
+    if page is None:
+        return Response(200, {"notifications": []})
+    headers = dict(RATE_HEADERS, **{"RateLimit-Reset": str(int(time.time()) + 300)})
+    return Response(200, page, headers)
+
+
+@pytest.fixture
+def bsky(fake_network: FakeNetwork) -> FakeNetwork:  # noqa: F811
+    fake_network.route("POST", SESSION_PATH, session_route)
+    fake_network.route("GET", NOTIFICATIONS_PATH, notifications_route)
+    return fake_network
+
+
+def uris(bodies: list[str]) -> list[str]:
+    return [json.loads(b)["uri"] for b in bodies]
+
+
+def page_uri(page: str | None, index: int) -> str:
+    return str(PAGES[page]["notifications"][index]["uri"])
+
+
+# -- fetching ------------------------------------------------------------------------------
+
+
+def test_fetch_signs_in_then_reads_notifications_with_the_session_token(bsky, account):
+    acc = bluesky_account(account, bsky)
+    result = BlueskyNetwork().fetch(acc, "2026-03-14T09:00:00.000Z")
+
+    [login] = bsky.calls("POST", SESSION_PATH)
+    assert login.json() == {"identifier": HANDLE, "password": APP_PASSWORD}
+    listing = bsky.calls("GET", NOTIFICATIONS_PATH)
+    assert listing[0].headers["authorization"] == f"Bearer {SESSION['accessJwt']}"
+    assert listing[0].param("limit") == "50"
+    assert result.budget.limit == 3000 and result.budget.remaining == 2987
+    assert result.budget.resets_at is not None and result.budget.resets_at > time.time()
+
+
+def test_fetch_takes_only_mentions_replies_and_quotes_newer_than_the_cursor_oldest_first(
+    bsky, account
+):
+    acc = bluesky_account(account, bsky)
+    result = BlueskyNetwork().fetch(acc, "2026-03-14T09:00:00.000Z")
+
+    assert uris(result.bodies) == [
+        page_uri("2026-03-14T10:01:00.000Z", 0),  # mention 09:30 (page 2)
+        page_uri(None, 4),  # quote 10:01
+        page_uri(None, 2),  # mention 10:03
+        page_uri(None, 0),  # reply 10:05
+    ]
+    assert [json.loads(b)["reason"] for b in result.bodies] == [
+        "mention",
+        "quote",
+        "mention",
+        "reply",
+    ]
+    # The 09:00 mention is exactly at the cursor: already taken, not again.
+    assert page_uri("2026-03-14T10:01:00.000Z", 2) not in uris(result.bodies)
+    assert result.cursor == "2026-03-14T10:05:00.412Z"
+    # Bodies are the network's JSON for each item.
+    assert json.loads(result.bodies[-1]) == PAGES[None]["notifications"][0]
+
+
+def test_paging_follows_the_api_cursor_and_stops_once_it_reaches_ours(bsky, account):
+    acc = bluesky_account(account, bsky)
+    BlueskyNetwork().fetch(acc, "2026-03-14T09:00:00.000Z")
+
+    asked = [r.param("cursor") for r in bsky.calls("GET", NOTIFICATIONS_PATH)]
+    assert asked == [None, "2026-03-14T10:01:00.000Z"]  # page 3 never asked for
+
+
+def test_the_cursor_advances_and_a_second_fetch_takes_nothing_old(bsky, account):
+    acc = bluesky_account(account, bsky)
+    network = BlueskyNetwork()
+    first = network.fetch(acc, "2026-03-14T09:00:00.000Z")
+    again = network.fetch(acc, first.cursor)
+
+    assert again.bodies == []
+    assert again.cursor == first.cursor
+    # The session is kept between fetches of one connector.
+    assert len(bsky.calls("POST", SESSION_PATH)) == 1
+    # Nothing newer on the first page: no need to page back.
+    assert [r.param("cursor") for r in bsky.calls("GET", NOTIFICATIONS_PATH)][-1] is None
+
+
+def test_a_first_fetch_takes_the_most_recent_page_only(bsky, account):
+    acc = bluesky_account(account, bsky)
+    result = BlueskyNetwork().fetch(acc, "")
+
+    assert uris(result.bodies) == [page_uri(None, 4), page_uri(None, 2), page_uri(None, 0)]
+    assert len(bsky.calls("GET", NOTIFICATIONS_PATH)) == 1
+
+
+def test_an_expired_token_gets_one_new_session(bsky, account):
+    acc = bluesky_account(account, bsky)
+    network = BlueskyNetwork()
+    network.fetch(acc, "2026-03-14T10:05:00.412Z")
+    calls = {"n": 0}
+
+    def expiring(request: Request) -> Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Response(400, {"error": "ExpiredToken", "message": "Token has expired"})
+        return notifications_route(request)
+
+    bsky.route("GET", NOTIFICATIONS_PATH, expiring)
+    result = network.fetch(acc, "2026-03-14T10:05:00.412Z")
+    assert result.bodies == []
+    assert len(bsky.calls("POST", SESSION_PATH)) == 2
+
+
+def test_a_token_refused_even_after_a_new_session_is_refused_for_good(bsky, account):
+    acc = bluesky_account(account, bsky)
+    bsky.route(
+        "GET",
+        NOTIFICATIONS_PATH,
+        Response(400, {"error": "ExpiredToken", "message": "Token has expired"}),
+    )
+    with pytest.raises(NetworkRefused, match="ExpiredToken"):
+        BlueskyNetwork().fetch(acc, "")
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+def test_429_is_rate_limited_until_the_reset(bsky, account):
+    acc = bluesky_account(account, bsky)
+    reset = int(time.time()) + 120
+    bsky.fail_next(
+        "429",
+        headers={
+            "RateLimit-Limit": "3000",
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": str(reset),
+        },
+    )
+    with pytest.raises(RateLimited) as caught:
+        BlueskyNetwork().fetch(acc, "")
+    assert caught.value.retry_after is not None
+    assert 110 <= caught.value.retry_after <= 120
+
+
+def test_429_on_the_notifications_call_too(bsky, account):
+    acc = bluesky_account(account, bsky)
+    network = BlueskyNetwork()
+    network.fetch(acc, "")  # signs in
+    bsky.fail_next("429", headers={"RateLimit-Reset": str(int(time.time()) + 30)})
+    with pytest.raises(RateLimited) as caught:
+        network.fetch(acc, "")
+    assert caught.value.retry_after is not None and 20 <= caught.value.retry_after <= 30
+
+
+@pytest.mark.parametrize("kind", ["500", "timeout", "malformed"])
+def test_server_errors_timeouts_and_malformed_answers_are_transient(bsky, account, kind):
+    acc = bluesky_account(account, bsky)
+    network = BlueskyNetwork()
+    network.fetch(acc, "")  # signs in, so the failure lands on listNotifications
+    bsky.fail_next(kind)
+    started = time.monotonic()
+    with pytest.raises(TransientError) as caught:
+        network.fetch(acc, "")
+    assert not isinstance(caught.value, RateLimited)
+    assert time.monotonic() - started < 2.9  # gave up before the fake's 3 s
+    assert APP_PASSWORD not in str(caught.value)
+
+
+def test_a_connection_refused_is_transient(account, bsky):
+    acc = account(HANDLE)
+    acc.set_credentials(
+        {"service": "http://127.0.0.1:9", "identifier": HANDLE, "app_password": APP_PASSWORD}
+    )
+    with pytest.raises(TransientError):
+        BlueskyNetwork().fetch(acc, "")
+
+
+def test_a_bad_app_password_is_refused_clearly(bsky, account):
+    acc = bluesky_account(account, bsky, password="wrong-pass-word-here")
+    with pytest.raises(NetworkRefused) as caught:
+        BlueskyNetwork().fetch(acc, "")
+    message = str(caught.value)
+    assert "Invalid identifier or password" in message and "app password" in message
+    assert "wrong-pass-word-here" not in message
+    assert bsky.calls("GET", NOTIFICATIONS_PATH) == []
+
+
+def test_missing_credentials_are_refused(account):
+    acc = account(HANDLE)
+    with pytest.raises(NetworkRefused, match="app_password"):
+        BlueskyNetwork().fetch(acc, "")
+
+
+# -- normalising ---------------------------------------------------------------------------
+
+
+def test_a_reply_is_normalised_with_its_parent_root_and_image():
+    item = PAGES[None]["notifications"][0]
+    inbound = BlueskyNetwork().normalise(json.dumps(item))
+
+    assert inbound.network == "bluesky"
+    assert inbound.external_id == item["uri"]
+    assert inbound.author_handle == "@alice-w.bsky.social"
+    assert inbound.author_name == "Alice Wren"
+    assert inbound.text == "Thanks — it was still there at 9pm. Photo attached."
+    assert inbound.created_at == dt.datetime(2026, 3, 14, 10, 4, 58, 312000, tzinfo=dt.UTC)
+    assert inbound.reply_to == item["record"]["reply"]["parent"]["uri"]
+    assert inbound.thread_id == item["record"]["reply"]["root"]["uri"]
+    assert inbound.reply_to != inbound.thread_id
+    assert inbound.language == "en"
+    assert inbound.attachments == [
+        {
+            "type": "image",
+            "alt": "A silver hatchback parked across the pavement at night",
+            "cid": item["record"]["embed"]["images"][0]["image"]["ref"]["$link"],
+            "mime_type": "image/jpeg",
+        }
+    ]
+
+
+def test_a_mention_and_a_quote_are_normalised():
+    network = BlueskyNetwork()
+    mention = network.normalise(json.dumps(PAGES[None]["notifications"][2]))
+    assert mention.author_handle == "@carol.example.org"
+    assert mention.text.startswith("@westmerepolice.bsky.social there's a broken-down van")
+    assert mention.reply_to == "" and mention.thread_id == "" and mention.attachments == []
+    quote = network.normalise(json.dumps(PAGES[None]["notifications"][4]))
+    assert quote.language == "cy"
+    assert quote.author_name == "Erin"
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("{not json", "not JSON"),
+        ("[]", "JSON object"),
+        (json.dumps(PAGES[None]["notifications"][1]), "'like' is not taken"),
+        (json.dumps(PAGES[None]["notifications"][3]), "'follow' is not taken"),
+        (json.dumps(PAGES["2026-03-14T10:01:00.000Z"]["notifications"][1]), "'repost'"),
+        (json.dumps({**PAGES[None]["notifications"][2], "author": {}}), "handle"),
+        (json.dumps({**PAGES[None]["notifications"][2], "uri": 7}), "uri"),
+        (json.dumps({**PAGES[None]["notifications"][2], "record": None}), "record"),
+        (
+            json.dumps(
+                {
+                    **PAGES[None]["notifications"][2],
+                    "record": {"$type": "app.bsky.feed.post", "text": "hi", "createdAt": "soon"},
+                }
+            ),
+            "unreadable time",
+        ),
+    ],
+)
+def test_unreadable_deliveries_are_payload_errors(body, reason):
+    with pytest.raises(PayloadError, match=reason):
+        BlueskyNetwork().normalise(body)
+
+
+# -- publishing ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bsky_out(bsky: FakeNetwork) -> FakeNetwork:
+    bsky.route("POST", CREATE_PATH, Response(200, fixture("create_record")))
+    bsky.route("GET", GET_POSTS_PATH, Response(200, fixture("get_posts")))
+    bsky.route(
+        "GET",
+        RESOLVE_PATH,
+        lambda r: (
+            Response(200, fixture("resolve_handle"))
+            if r.param("handle") == "carol.example.org"
+            else Response(400, {"error": "InvalidRequest", "message": "Unable to resolve handle"})
+        ),
+    )
+    return bsky
+
+
+def test_publish_posts_with_link_and_hashtag_facets_at_utf8_byte_offsets(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    text = "Café on Mill Lane reopens: https://westmere.police.example/news/1. #Westmere"
+    uri = BlueskyNetwork().publish(acc, text)
+
+    assert uri == fixture("create_record")["uri"]
+    [call] = bsky_out.calls("POST", CREATE_PATH)
+    assert call.headers["authorization"] == f"Bearer {SESSION['accessJwt']}"
+    body = call.json()
+    assert body["repo"] == SESSION["did"]
+    assert body["collection"] == "app.bsky.feed.post"
+    record = body["record"]
+    assert record["$type"] == "app.bsky.feed.post"
+    assert record["text"] == text
+    assert record["langs"] == ["en"]
+    assert record["createdAt"].endswith("Z")
+    dt.datetime.fromisoformat(record["createdAt"].replace("Z", "+00:00"))
+    assert "reply" not in record
+
+    encoded = text.encode("utf-8")
+    link, tag = record["facets"]
+    # 'é' is two bytes: the link starts one byte later than its character index.
+    assert link["index"] == {"byteStart": 28, "byteEnd": 66}
+    assert text.index("https://") == 27
+    assert encoded[28:66].decode() == "https://westmere.police.example/news/1"
+    assert link["features"] == [
+        {"$type": "app.bsky.richtext.facet#link", "uri": "https://westmere.police.example/news/1"}
+    ]
+    assert encoded[tag["index"]["byteStart"] : tag["index"]["byteEnd"]].decode() == "#Westmere"
+    assert tag["features"] == [{"$type": "app.bsky.richtext.facet#tag", "tag": "Westmere"}]
+
+
+def test_mentions_get_a_facet_only_when_the_handle_resolves(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    text = "Thanks @carol.example.org and @nobody.example.org 👍"
+    BlueskyNetwork().publish(acc, text)
+
+    record = bsky_out.calls("POST", CREATE_PATH)[0].json()["record"]
+    [mention] = record["facets"]
+    encoded = text.encode("utf-8")
+    start, end = mention["index"]["byteStart"], mention["index"]["byteEnd"]
+    assert encoded[start:end].decode() == "@carol.example.org"
+    assert mention["features"] == [
+        {"$type": "app.bsky.richtext.facet#mention", "did": fixture("resolve_handle")["did"]}
+    ]
+
+
+def test_a_reply_carries_root_and_parent_refs(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    parent = fixture("get_posts")["posts"][0]
+    BlueskyNetwork().publish(acc, "Thanks Sam, reported to the council.", reply_to=parent["uri"])
+
+    [lookup] = bsky_out.calls("GET", GET_POSTS_PATH)
+    assert lookup.param("uris") == parent["uri"]
+    record = bsky_out.calls("POST", CREATE_PATH)[0].json()["record"]
+    assert record["reply"] == {
+        "root": parent["record"]["reply"]["root"],  # the thread's root, not the parent
+        "parent": {"uri": parent["uri"], "cid": parent["cid"]},
+    }
+    assert "facets" not in record
+
+
+def test_a_reply_to_a_top_level_post_uses_it_as_root(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    top = dict(fixture("get_posts")["posts"][0])
+    top["record"] = {k: v for k, v in top["record"].items() if k != "reply"}
+    bsky_out.route("GET", GET_POSTS_PATH, Response(200, {"posts": [top]}))
+    BlueskyNetwork().publish(acc, "Noted, thank you.", reply_to=top["uri"])
+
+    ref = {"uri": top["uri"], "cid": top["cid"]}
+    record = bsky_out.calls("POST", CREATE_PATH)[0].json()["record"]
+    assert record["reply"] == {"root": ref, "parent": ref}
+
+
+def test_a_reply_to_a_vanished_post_is_refused(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    bsky_out.route("GET", GET_POSTS_PATH, Response(200, {"posts": []}))
+    with pytest.raises(NetworkRefused, match="no longer exists"):
+        BlueskyNetwork().publish(acc, "Hello", reply_to="at://did:plc:abc/app.bsky.feed.post/x")
+    assert bsky_out.calls("POST", CREATE_PATH) == []
+
+
+def test_over_300_graphemes_is_refused_before_sending(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    network = BlueskyNetwork()
+    with pytest.raises(ValueError, match="at most 300"):
+        network.publish(acc, "a" * 301)
+    # 300 accented letters written as letter + combining accent: 600 code points, fine.
+    network.publish(acc, "e\u0301" * 300)
+    # Family emoji (ZWJ sequences, 5 code points each) count once each.
+    network.publish(acc, "👨‍👩‍👧" * 150)
+    with pytest.raises(ValueError, match="301"):
+        network.publish(acc, "🇬🇧" * 301)
+    # The lexicon's other limit: 3000 bytes of UTF-8.
+    with pytest.raises(ValueError, match="3000 bytes"):
+        network.publish(acc, "👨‍👩‍👧" * 200)
+    assert len(bsky_out.calls("POST", CREATE_PATH)) == 2
+
+
+def test_publish_with_an_idempotency_key_posts_once(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    network = BlueskyNetwork()
+    first = network.publish(acc, "Road reopened.", idempotency_key="reply-42")
+    second = network.publish(acc, "Road reopened.", idempotency_key="reply-42")
+    assert first == second
+    assert len(bsky_out.calls("POST", CREATE_PATH)) == 1
+
+
+def test_publish_errors_follow_the_contract(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    network = BlueskyNetwork()
+    network.publish(acc, "warm-up")
+    bsky_out.fail_next("500")
+    with pytest.raises(TransientError):
+        network.publish(acc, "Road reopened.")
+    bsky_out.route(
+        "POST",
+        CREATE_PATH,
+        Response(400, {"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record"}),
+    )
+    with pytest.raises(NetworkRefused, match="Invalid app.bsky.feed.post record"):
+        network.publish(acc, "Road reopened.")
+
+
+# -- the text helpers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("hello", 5),
+        ("Café", 4),
+        ("Cafe\u0301", 4),
+        ("👍🏽", 1),
+        ("🏴\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f", 1),
+        ("🇬🇧🇮🇪", 2),
+        ("👩‍🚒!", 2),
+        ("❤️", 1),
+        ("a\r\nb", 3),
+    ],
+)
+def test_grapheme_counting(text, expected):
+    assert count_graphemes(text) == expected
+
+
+def test_facets_skip_links_trailing_punctuation_and_numeric_tags():
+    text = "See (https://example.com/a_(b)) and https://example.com. #123 #ok!"
+    facets = detect_facets(text)
+    encoded = text.encode()
+    found = [encoded[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode() for f in facets]
+    assert found == ["https://example.com/a_(b)", "https://example.com", "#ok"]
