@@ -1,6 +1,6 @@
 """Personal-data detection speed: messages per second on one core.
 
-    .venv/bin/python benchmarks/personal_data.py
+.venv/bin/python benchmarks/personal_data.py
 """
 
 from __future__ import annotations
