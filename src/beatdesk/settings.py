@@ -208,5 +208,8 @@ LOGGING = {
         "waitress": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # httpx logs whole request URLs at INFO; a feed URL may carry a token.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

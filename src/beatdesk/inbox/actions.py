@@ -19,7 +19,7 @@ from beatdesk.core.digest import sha256_hex
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
 from beatdesk.networks.base import Inbound, PayloadError
 from beatdesk.networks.models import NetworkAccount
-from beatdesk.networks.registry import connector
+from beatdesk.networks.registry import UnknownNetwork, connector
 
 if TYPE_CHECKING:
     pass
@@ -105,6 +105,13 @@ def _message(
     )
 
 
+def _is_own(item: Inbound) -> bool:
+    """Our own outgoing post coming back (webhooks echo them): never an inbound message."""
+    from beatdesk.publishing.models import Post
+
+    return Post.objects.filter(account__kind=item.network, external_id=item.external_id).exists()
+
+
 def do_receive(
     account: NetworkAccount, body: str, *, created_at: dt.datetime | None = None
 ) -> Received:
@@ -117,13 +124,16 @@ def _ingest(
 ) -> Received:
     try:
         item = connector(account.kind).normalise(body)
-    except PayloadError as exc:
+    except (PayloadError, UnknownNetwork) as exc:
         with transaction.atomic():
             InboundPayload.objects.filter(pk=payload.pk).update(
                 status=InboundPayload.Status.FAILED, error=str(exc)
             )
         return Received(payload.pk, InboundPayload.Status.FAILED, error=str(exc))
 
+    if _is_own(item):
+        InboundPayload.objects.filter(pk=payload.pk).update(status=InboundPayload.Status.OWN)
+        return Received(payload.pk, InboundPayload.Status.OWN)
     with transaction.atomic():
         existing = (
             Message.objects.filter(network=item.network, external_id=item.external_id)
@@ -198,14 +208,13 @@ def do_receive_many(
             justification=f"{len(payloads)} deliveries from {account.kind}",
             payload=[p.sha256 for p in payloads],
         )
-    network = connector(account.kind)
     results: list[Received | None] = [None] * len(bodies)
     items: list[tuple[int, Inbound]] = []
     failed: list[InboundPayload] = []
     for i, (payload, body) in enumerate(zip(payloads, bodies, strict=True)):
         try:
-            items.append((i, network.normalise(body)))
-        except PayloadError as exc:
+            items.append((i, connector(account.kind).normalise(body)))
+        except (PayloadError, UnknownNetwork) as exc:
             payload.status, payload.error = InboundPayload.Status.FAILED, str(exc)
             failed.append(payload)
             results[i] = Received(payload.pk, payload.status, error=str(exc))
@@ -266,9 +275,10 @@ def _store_batch(
     received = now()
     new: list[tuple[int, Message]] = []
     seen: dict[tuple[str, str], int] = {}
+    own = _own_ids(items)
     for i, item in items:
         key = (item.network, item.external_id)
-        if key in existing or key in seen:
+        if key in existing or key in seen or key in own:
             continue
         seen[key] = i
         target = (
@@ -304,7 +314,9 @@ def _store_batch(
     for i, item in items:
         payload = payloads[i]
         key = (item.network, item.external_id)
-        if i in new_by_index:
+        if key in own:
+            payload.status, payload.message_id = InboundPayload.Status.OWN, None
+        elif i in new_by_index:
             payload.status, payload.message_id = InboundPayload.Status.STORED, new_by_index[i].pk
             stored_ids.append(new_by_index[i].pk)
         else:
@@ -329,6 +341,13 @@ def _store_batch(
             payload=[(m.pk, m.raw_sha256) for _, m in new],
         )
     return stored_ids
+
+
+def _own_ids(items: list[tuple[int, Inbound]]) -> set[tuple[str, str]]:
+    from beatdesk.publishing.models import Post
+
+    ids = {it.external_id for _, it in items}
+    return set(Post.objects.filter(external_id__in=ids).values_list("account__kind", "external_id"))
 
 
 def _conversations_for(

@@ -19,6 +19,7 @@ class InboundPayload(models.Model):
         RECEIVED = "received", "Received"
         STORED = "stored", "Stored as a new message"
         DUPLICATE = "duplicate", "Duplicate of a stored message"
+        OWN = "own", "The force's own post, not taken in"
         FAILED = "failed", "Could not be read"
 
     network = models.CharField(max_length=16, choices=NetworkKind.choices)

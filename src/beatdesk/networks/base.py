@@ -91,7 +91,9 @@ class Network:
     def fetch(self, account: NetworkAccount, cursor: str) -> FetchResult:
         raise NotSupported(f"{self.kind} does not fetch; it delivers")
 
-    def publish(self, account: NetworkAccount, text: str, *, reply_to: str = "") -> str:
+    def publish(
+        self, account: NetworkAccount, text: str, *, reply_to: str = "", idempotency_key: str = ""
+    ) -> str:
         raise NotSupported(f"{self.kind} cannot publish")
 
 

@@ -57,9 +57,7 @@ class NetworkAccount(models.Model):
         User, on_delete=models.PROTECT, related_name="network_accounts", null=True, blank=True
     )
     credentials_encrypted = models.BinaryField(default=b"", editable=False)
-    cursor = models.CharField(
-        max_length=500, blank=True, help_text="Where fetching resumes after a restart."
-    )
+    cursor = models.TextField(blank=True, help_text="Where fetching resumes after a restart.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

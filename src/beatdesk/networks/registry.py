@@ -13,6 +13,10 @@ CONNECTORS: dict[str, str] = {
     "bluesky": "beatdesk.networks.bluesky.inbound.BlueskyNetwork",
     "x": "beatdesk.networks.x.inbound.XNetwork",
     "mastodon": "beatdesk.networks.mastodon.inbound.MastodonNetwork",
+    "webform": "beatdesk.networks.webform.inbound.WebformNetwork",
+    "rss": "beatdesk.networks.rss.inbound.RSSNetwork",
+    "facebook": "beatdesk.networks.facebook.inbound.FacebookNetwork",
+    "instagram": "beatdesk.networks.facebook.inbound.InstagramNetwork",
 }
 
 

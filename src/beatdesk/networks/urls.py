@@ -7,4 +7,5 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("dead-letters/", views.dead_letters, name="dead_letters"),
     path("dead-letters/<int:pk>/retry/", views.retry_dead_letter, name="retry"),
+    path("accounts/<int:pk>/credentials/", views.credentials, name="credentials"),
 ]

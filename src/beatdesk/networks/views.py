@@ -94,3 +94,52 @@ def retry_dead_letter(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Read it: the delivery is now {result.status}.")
     return redirect("networks:dead_letters")
+
+
+@login_required
+def credentials(request: HttpRequest, pk: int) -> HttpResponse:
+    """Administrators connect an account. Secrets are encrypted at rest, never shown again,
+    never logged; leaving a secret blank keeps the one already stored."""
+    from beatdesk.networks.credentials import FIELDS
+
+    user: User = request.user  # type: ignore[assignment]
+    if user.role != Role.ADMINISTRATOR or not user.is_active:
+        refuse(user, "networks.networkaccount", pk, "only administrators connect accounts")
+    account = get_object_or_404(NetworkAccount, pk=pk, force=user.force)
+    fields = FIELDS.get(account.kind, [])
+    stored = account.get_credentials()
+    errors: list[str] = []
+    if request.method == "POST" and fields:
+        updated = dict(stored)
+        for field in fields:
+            value = request.POST.get(field.name, "").strip()
+            if value:
+                updated[field.name] = value
+            elif field.required and not stored.get(field.name):
+                errors.append(f"{field.label} is needed")
+        if not errors:
+            with transaction.atomic():
+                account.set_credentials(updated)
+                account.save(update_fields=["credentials_encrypted"])
+                # Which fields changed, never their values.
+                changed = sorted(k for k in updated if updated.get(k) != stored.get(k))
+                record(
+                    user,
+                    Category.ALTERATION,
+                    "account.credentials_set",
+                    account,
+                    justification="changed: " + (", ".join(changed) or "nothing"),
+                )
+            messages.success(request, f"{account} is connected. Secrets are stored encrypted.")
+            return redirect("networks:health")
+    rows = [
+        {
+            "field": f,
+            "value": "" if f.secret else stored.get(f.name, ""),
+            "is_set": bool(stored.get(f.name)),
+        }
+        for f in fields
+    ]
+    return render(
+        request, "networks/credentials.html", {"account": account, "rows": rows, "errors": errors}
+    )

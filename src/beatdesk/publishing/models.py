@@ -34,6 +34,10 @@ class Post(models.Model):
         "inbox.Message", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    internal = models.BooleanField(
+        default=False, help_text="An internal note: kept in the desk, never sent."
+    )
+    error = models.CharField(max_length=500, blank=True)
     idempotency_key = models.CharField(max_length=64, unique=True)
     external_id = models.CharField(max_length=200, blank=True)
     scheduled_for = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,1 @@
+"""The Meta connector: Facebook Page comments and Messenger, Instagram comments and DMs."""

@@ -1,0 +1,1 @@
+"""The RSS/Atom connector: read-only sources (local news, council and partner feeds)."""

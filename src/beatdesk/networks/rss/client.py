@@ -1,0 +1,197 @@
+"""The HTTP side of the RSS/Atom connector: one conditional GET of a feed over httpx.
+
+feedparser only ever parses the bytes downloaded here; it never fetches a URL itself.
+Every way the download can fail becomes one of the contract's errors (base.py):
+
+- 304                                        -> nothing new (the caller keeps its cursor)
+- 429, or 503 with Retry-After               -> RateLimited, retry_after from Retry-After
+- other 5xx, 408, timeouts, connection errors -> TransientError
+- 401, 403, 404, 410 and other 4xx           -> NetworkRefused (retrying will not help)
+
+The username and password are sent only as HTTP basic auth. Messages name the feed by its
+scheme, host and path alone, so neither they nor a token in the URL's query ever reach a log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+
+from beatdesk.networks.base import NetworkRefused, RateLimited, TransientError
+
+if TYPE_CHECKING:
+    from beatdesk.networks.models import NetworkAccount
+
+TIMEOUT_SECONDS = 5.0
+MAX_BYTES = 5 * 1024 * 1024  # a feed larger than this is not a feed the desk wants to read
+MAX_REDIRECTS = 5
+USER_AGENT = "beatdesk-rss/1"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+)
+
+_REFUSALS = {
+    401: "the feed asked for a login that was not given or was refused (401): check the "
+    "account's username and password",
+    403: "the feed's server refused access (403)",
+    404: "there is no feed at this address (404): check the feed URL",
+    410: "the feed has been removed for good (410)",
+}
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    value = (headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def describe(url: str) -> str:
+    """The feed's address without userinfo, query or fragment (which may hold secrets)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+@dataclass(frozen=True)
+class FeedReply:
+    """A feed download: `content` is None when the server said 304 Not Modified."""
+
+    content: bytes | None
+    etag: str
+    modified: str
+    url: str  # where the feed was finally read from (after redirects)
+    content_type: str
+
+
+class FeedClient:
+    """Conditional GETs of one feed URL, with optional basic auth."""
+
+    def __init__(
+        self,
+        feed_url: str,
+        *,
+        username: str = "",
+        password: str = "",
+        timeout: float = TIMEOUT_SECONDS,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        url = (feed_url or "").strip()
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise NetworkRefused(
+                "the RSS account's 'feed_url' must be the feed's full address, "
+                "such as https://www.westmere-gazette.example/news/feed.xml"
+            )
+        if "@" in parts.netloc:
+            # user:password@ in the URL: sent as basic auth, kept out of the URL that httpx
+            # logs at INFO (explicit credentials win over these).
+            if not username:
+                username, password = unquote(parts.username or ""), unquote(parts.password or "")
+            parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
+            url = urlunsplit(parts)
+        self.feed_url = url
+        self.where = describe(url)
+        self._auth = httpx.BasicAuth(username, password) if username else None
+        self._timeout = timeout
+        self._transport = transport
+
+    def __repr__(self) -> str:  # never the credentials
+        return f"<FeedClient {self.where}>"
+
+    def get(self, *, etag: str = "", modified: str = "") -> FeedReply:
+        headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        what = f"GET {self.where}"
+        try:
+            with (
+                httpx.Client(
+                    timeout=self._timeout,
+                    transport=self._transport,
+                    follow_redirects=True,  # feeds move (http -> https, new CMS); httpx
+                    max_redirects=MAX_REDIRECTS,  # drops basic auth on a move to another host
+                ) as http,
+                http.stream("GET", self.feed_url, headers=headers, auth=self._auth) as response,
+            ):
+                status = response.status_code
+                content = self._read(response, what) if status == 200 else b""
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{what} timed out after {self._timeout:g} s") from exc
+        except httpx.TooManyRedirects as exc:
+            raise NetworkRefused(
+                f"{what}: redirected more than {MAX_REDIRECTS} times; check the feed URL"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise TransientError(f"{what} failed: {type(exc).__name__}") from exc
+
+        if status == 304:
+            return FeedReply(None, etag, modified, str(response.url), "")
+        retry_after = retry_after_seconds(response.headers)
+        if status == 429 or (status == 503 and retry_after is not None):
+            wait = f"; retry in {retry_after:.0f} s" if retry_after is not None else ""
+            raise RateLimited(
+                f"{what}: the server asked to slow down ({status}){wait}", retry_after=retry_after
+            )
+        if status >= 500 or status == 408:
+            raise TransientError(f"{what}: the server answered {status}; retry later")
+        if status >= 400:
+            reason = _REFUSALS.get(status, f"the server refused the request ({status})")
+            raise NetworkRefused(f"{what}: {reason}")
+        if status != 200:
+            raise TransientError(f"{what}: unexpected answer {status}; retry later")
+        return FeedReply(
+            content,
+            etag=response.headers.get("ETag", ""),
+            modified=response.headers.get("Last-Modified", ""),
+            url=str(response.url),
+            content_type=response.headers.get("Content-Type", ""),
+        )
+
+    def _read(self, response: httpx.Response, what: str) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_BYTES:
+                raise TransientError(f"{what}: the feed is larger than {MAX_BYTES} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def client_for(account: NetworkAccount, **kwargs: Any) -> FeedClient:
+    """The client for an RSS NetworkAccount from its (decrypted) credentials."""
+    try:
+        credentials = account.get_credentials()
+    except ValueError as exc:
+        raise NetworkRefused(str(exc)) from exc
+    if not credentials.get("feed_url"):
+        raise NetworkRefused(f"{account!r} has no 'feed_url' in its credentials")
+    return FeedClient(
+        str(credentials.get("feed_url") or ""),
+        username=str(credentials.get("username") or ""),
+        password=str(credentials.get("password") or ""),
+        **kwargs,
+    )
