@@ -28,6 +28,7 @@ from beatdesk.networks.mastodon.publish import (
     check_text,
     default_idempotency_key,
     post_status,
+    reply_visibility,
 )
 
 if TYPE_CHECKING:
@@ -303,4 +304,8 @@ class MastodonNetwork(Network):
     ) -> str:
         check_text(text)  # before anything else: a refused text needs no credentials
         key = idempotency_key or default_idempotency_key(account.handle, text, reply_to)
-        return post_status(client_for(account), text, reply_to=reply_to, idempotency_key=key)
+        client = client_for(account)
+        visibility = reply_visibility(client, reply_to) if reply_to else "public"
+        return post_status(
+            client, text, reply_to=reply_to, idempotency_key=key, visibility=visibility
+        )

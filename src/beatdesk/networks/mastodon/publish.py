@@ -53,3 +53,14 @@ def post_status(
         # Posted or not, we cannot tell: the same Idempotency-Key makes the retry safe.
         raise TransientError("the instance's answer to the new status carried no status id")
     return str(status_id)
+
+
+# A reply is never seen more widely than what it answers: a direct message gets a direct
+# reply, a followers-only post a followers-only one.
+_NARROWEST = {"direct": "direct", "private": "private", "unlisted": "unlisted"}
+
+
+def reply_visibility(client: MastodonClient, reply_to: str) -> str:
+    parent = client.request("GET", f"{STATUSES_PATH}/{reply_to}")
+    visibility = parent.data.get("visibility") if isinstance(parent.data, dict) else None
+    return _NARROWEST.get(str(visibility), "public")

@@ -349,6 +349,11 @@ def test_html_to_text(markup, text):
 
 def test_publish_posts_the_reply_with_an_idempotency_key(masto, fake_network):  # noqa: F811
     fake_network.route("POST", "/api/v1/statuses", fixture("status_created.json"))
+    fake_network.route(
+        "GET",
+        "/api/v1/statuses/114166034567890123",
+        {"id": "114166034567890123", "visibility": "public"},
+    )
     network = MastodonNetwork()
     status_id = network.publish(
         masto,
@@ -365,6 +370,14 @@ def test_publish_posts_the_reply_with_an_idempotency_key(masto, fake_network):  
     }
     assert sent.headers["idempotency-key"] == "beatdesk-reply-42"
     assert sent.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_reply_to_a_direct_message_is_direct_never_public(masto, fake_network):  # noqa: F811
+    fake_network.route("POST", "/api/v1/statuses", fixture("status_created.json"))
+    fake_network.route("GET", "/api/v1/statuses/555", {"id": "555", "visibility": "direct"})
+    MastodonNetwork().publish(masto, "@sam we have passed this to your local team.", reply_to="555")
+    (sent,) = fake_network.calls("POST", "/api/v1/statuses")
+    assert sent.json()["visibility"] == "direct"
 
 
 def test_without_a_key_the_same_post_gets_the_same_key(masto, fake_network):  # noqa: F811
