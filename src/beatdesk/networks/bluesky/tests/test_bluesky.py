@@ -495,3 +495,15 @@ def test_facets_skip_links_trailing_punctuation_and_numeric_tags():
     encoded = text.encode()
     found = [encoded[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode() for f in facets]
     assert found == ["https://example.com/a_(b)", "https://example.com", "#ok"]
+
+
+def test_fetched_notifications_become_messages_through_the_one_ingestion_path(bsky, account):
+    from beatdesk.inbox.models import Message
+    from beatdesk.networks.actions import do_fetch
+
+    acc = bluesky_account(account, bsky)
+    acc.cursor = "2026-03-14T09:00:00.000Z"
+    acc.save()
+    outcome = do_fetch(acc)
+    assert outcome.status == "fetched" and outcome.stored == outcome.fetched > 0
+    assert Message.objects.filter(network="bluesky").count() == outcome.stored

@@ -614,3 +614,13 @@ def test_fetched_and_webhook_copies_of_a_comment_are_stored_once(
     assert Message.objects.filter(network="facebook").count() == 5
     reply = Message.objects.get(network="facebook", external_id="801234567890123_990000000000004")
     assert reply.thread_id == f"{PAGE_ID}_801234567890123"
+
+
+def test_fetched_comments_become_messages_through_the_one_ingestion_path(fb_account, fake_network):
+    from beatdesk.inbox.models import Message
+    from beatdesk.networks.actions import do_fetch
+
+    fake_network.route("GET", FEED, Response(200, load("page_feed.json")))
+    outcome = do_fetch(fb_account)
+    assert outcome.status == "fetched" and outcome.stored == outcome.fetched > 0
+    assert Message.objects.filter(network="facebook").count() == outcome.stored

@@ -417,3 +417,17 @@ def test_publish_errors(masto, fake_network):  # noqa: F811
     fake_network.route("POST", "/api/v1/statuses", {"no": "id"})
     with pytest.raises(TransientError, match="no status id"):
         network.publish(masto, "hello")
+
+
+def test_fetched_mentions_become_messages_through_the_one_ingestion_path(
+    masto,
+    fake_network,  # noqa: F811
+):
+    from beatdesk.inbox.models import Message
+    from beatdesk.networks.actions import do_fetch
+
+    FakeInstance(fake_network, fixture("notifications.json"))
+    outcome = do_fetch(masto)
+    assert outcome.status == "fetched" and outcome.stored == outcome.fetched == 3
+    assert Message.objects.filter(network="mastodon", account=masto).count() == 3
+    assert do_fetch(masto, force=True).stored == 0

@@ -444,3 +444,13 @@ def test_an_unreadable_delivery_is_a_payload_error(body, reason):
 )
 def test_html_to_text(markup, text):
     assert html_to_text(markup) == text
+
+
+def test_fetched_entries_become_messages_through_the_one_ingestion_path(gazette, fake_network):
+    from beatdesk.inbox.models import Message
+    from beatdesk.networks.actions import do_fetch
+
+    FakeFeed(fake_network, RSS_PATH, read("westmere_gazette_rss.xml"))
+    outcome = do_fetch(gazette)
+    assert outcome.status == "fetched" and outcome.stored == outcome.fetched > 0
+    assert Message.objects.filter(network="rss").count() == outcome.stored
