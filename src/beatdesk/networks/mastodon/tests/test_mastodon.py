@@ -431,3 +431,32 @@ def test_fetched_mentions_become_messages_through_the_one_ingestion_path(
     assert outcome.status == "fetched" and outcome.stored == outcome.fetched == 3
     assert Message.objects.filter(network="mastodon", account=masto).count() == 3
     assert do_fetch(masto, force=True).stored == 0
+
+
+def test_the_stream_back_fills_then_takes_live_mentions_and_reconnects(
+    masto,
+    fake_network,  # noqa: F811
+):
+    from beatdesk.inbox.models import Message
+    from beatdesk.networks.mastodon.stream import STREAM_PATH, listen
+
+    notifications = fixture("notifications.json")
+    FakeInstance(fake_network, notifications[:2])
+    live = copy.deepcopy(notifications[2])
+    favourite = fixture("notification_favourite.json")
+    sse = (
+        ":thump\n\n"
+        f"event: notification\ndata: {json.dumps(favourite)}\n\n"
+        f"event: notification\ndata: {json.dumps(live)}\n\n"
+        f"event: update\ndata: {json.dumps(live['status'])}\n\n"
+    )
+    fake_network.route(
+        "GET", STREAM_PATH, Response(200, sse, {"Content-Type": "text/event-stream"})
+    )
+    waits: list[float] = []
+    taken = listen(masto, connections=2, sleep=waits.append)
+    assert taken == 1  # the live mention; the second connection's copy is a duplicate
+    assert Message.objects.filter(network="mastodon").count() == 3
+    assert len(fake_network.calls("GET", STREAM_PATH)) == 2
+    stream_request = fake_network.calls("GET", STREAM_PATH)[0]
+    assert stream_request.headers["authorization"] == f"Bearer {TOKEN}"
