@@ -18,6 +18,7 @@ class InboxFilterForm(forms.Form):
     area = forms.ModelChoiceField(
         queryset=Area.objects.none(), required=False, empty_label="All areas"
     )
+    queue = forms.ChoiceField(choices=[], required=False)
     contact_type = forms.ChoiceField(
         choices=[("", "All types"), *ContactType.choices], required=False
     )
@@ -33,5 +34,8 @@ class InboxFilterForm(forms.Form):
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        from beatdesk.inbox.queries import QUEUES
+
+        self.fields["queue"].choices = list(QUEUES.items())  # type: ignore[attr-defined]
         self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
         self.fields["area"].queryset = areas  # type: ignore[attr-defined]

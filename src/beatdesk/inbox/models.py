@@ -99,6 +99,30 @@ class Message(models.Model):
     routing_reason = models.CharField(max_length=300, blank=True)
     routed_at = models.DateTimeField(null=True, blank=True)
 
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        CLAIMED = "claimed", "In hand"
+        SNOOZED = "snoozed", "Snoozed"
+        CLOSED = "closed", "Closed"
+
+    class Outcome(models.TextChoices):
+        ANSWERED = "answered", "Answered"
+        REFERRED_101 = "referred_101", "Referred to 101 or online reporting"
+        CRIME_RECORDED = "crime_recorded", "Crime recorded"
+        NO_ACTION = "no_action", "No action needed"
+        ABUSE_HIDDEN = "abuse_hidden", "Abuse hidden or blocked"
+
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    assignee = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    outcome_reference = models.CharField(
+        max_length=64, blank=True, help_text="The force's crime or incident number, if any."
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -108,6 +132,7 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["-received_at", "-id"], name="message_newest_idx"),
             models.Index(fields=["team", "-received_at"], name="message_team_idx"),
+            models.Index(fields=["state", "assignee"], name="message_work_idx"),
         ]
 
     def __str__(self) -> str:

@@ -66,6 +66,7 @@ class InboxFilter:
     area: int | None = None
     contact_type: str = ""
     grade: int | None = None
+    queue: str = "all"
 
     @property
     def description(self) -> str:
@@ -78,7 +79,7 @@ def inbox_page(
 ) -> list[Message]:
     """The newest messages matching the filter. A list of what a person saw is audited
     as one consultation (only when what is shown changes, so live polling stays quiet)."""
-    qs = visible_messages(user).select_related("account", "team", "area", "triage")
+    qs = queue(user, flt.queue).select_related("account", "team", "area", "triage", "assignee")
     if flt.network:
         qs = qs.filter(network=flt.network)
     if flt.account:
@@ -91,7 +92,7 @@ def inbox_page(
         qs = qs.filter(triage__grade=flt.grade)
     if since_id:
         qs = qs.filter(pk__gt=since_id)
-    return list(qs.order_by("-received_at", "-id")[:limit])
+    return list(qs[:limit])
 
 
 def audit_list_view(user: User, messages: list[Message], flt: InboxFilter, last: str) -> str:
@@ -119,3 +120,42 @@ def newest_received(user: User) -> dt.datetime | None:
         .values_list("received_at", flat=True)
         .first()
     )
+
+
+QUEUES = {
+    "all": "All messages",
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "emergencies": "Emergencies",
+    "awaiting": "Awaiting reply",
+    "snoozed": "Snoozed",
+    "closed": "Closed",
+}
+
+
+def queue(user: User, name: str) -> QuerySet[Message]:
+    """A queue of work. "all" is newest first; the working queues put the most urgent
+    grade first and, within a grade, the longest-waiting first."""
+    from django.db.models import F
+
+    base = visible_messages(user)
+    live = base.exclude(state=Message.State.CLOSED)
+    if name == "mine":
+        qs = live.filter(assignee=user).exclude(state=Message.State.SNOOZED)
+    elif name == "unassigned":
+        qs = live.filter(assignee__isnull=True, state=Message.State.OPEN)
+    elif name == "emergencies":
+        qs = live.filter(triage__grade=1)
+    elif name == "awaiting":
+        qs = live.exclude(state=Message.State.SNOOZED).exclude(replies__status="sent")
+    elif name == "snoozed":
+        qs = base.filter(state=Message.State.SNOOZED)
+    elif name == "closed":
+        return base.filter(state=Message.State.CLOSED).order_by("-closed_at", "-id")
+    else:
+        return base.order_by("-received_at", "-id")
+    return qs.order_by(F("triage__grade").asc(nulls_last=True), "received_at", "id")
+
+
+def queue_counts(user: User) -> dict[str, int]:
+    return {name: queue(user, name).count() for name in QUEUES if name not in ("all", "closed")}

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("inbox/rows/", views.rows, name="rows"),
     path("messages/<int:pk>/", views.message_detail, name="message"),
+    path("messages/<int:pk>/work/", views.work, name="work"),
 ]

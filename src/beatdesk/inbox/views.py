@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Area, User
-from beatdesk.accounts.policy import is_active_staff
+from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.inbox.forms import InboxFilterForm
+from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import (
     InboxFilter,
     access_message,
@@ -35,6 +39,7 @@ def _filter(request: HttpRequest, user: User) -> tuple[InboxFilterForm, InboxFil
             area=data["area"].pk if data["area"] else None,
             contact_type=data["contact_type"] or "",
             grade=data["grade"],
+            queue=data["queue"] or "all",
         )
     else:
         flt = InboxFilter()
@@ -49,11 +54,16 @@ def _rows_context(request: HttpRequest, user: User) -> dict[str, object]:
     request.session["inbox_shown"] = audit_list_view(
         user, page, flt, request.session.get("inbox_shown", "")
     )
+    from beatdesk.inbox.queries import QUEUES, queue_counts
+
+    counts = queue_counts(user)
     return {
         "form": form,
         "page": page,
         "total": visible_messages(user).count(),
         "query": request.GET.urlencode(),
+        "queue": flt.queue,
+        "queues": [(key, label, counts.get(key)) for key, label in QUEUES.items()],
     }
 
 
@@ -86,8 +96,59 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "triage": getattr(message, "triage", None),
             "thread": thread_of(user, message),
             "can_correct": user.role in CORRECTING_ROLES,
+            "can_work": user.role in MESSAGE_WRITERS,
+            "staff": User.objects.filter(force=user.force, is_active=True)
+            .exclude(role="adviser")
+            .order_by("first_name"),
+            "outcomes": Message.Outcome.choices,
             "contact_types": ContactType.choices,
             "grades": Grade.choices,
             "drafted_replies": Post.objects.filter(in_reply_to=message).order_by("created_at"),
         },
     )
+
+
+@login_required
+@require_POST
+def work(request: HttpRequest, pk: int) -> HttpResponse:
+    """Claim, assign, snooze, close or reopen; the reason is shown when it cannot be done."""
+    import datetime as dt
+
+    from beatdesk.core.clock import now
+    from beatdesk.inbox import work as w
+
+    user: User = request.user  # type: ignore[assignment]
+    action = request.POST.get("action", "")
+    try:
+        if action == "claim":
+            w.check_claim(user, pk)
+        elif action == "assign":
+            assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
+            if assignee is None:
+                raise ValidationError("choose who to assign it to")
+            w.check_assign(user, pk, assignee)
+        elif action == "snooze":
+            hours = int(request.POST.get("hours") or 1)
+            w.check_snooze(user, pk, now() + dt.timedelta(hours=max(1, min(hours, 72))))
+        elif action == "close":
+            w.check_close(
+                user, pk, request.POST.get("outcome", ""), request.POST.get("reference", "")
+            )
+        elif action == "reopen":
+            w.check_reopen(user, pk)
+        else:
+            raise ValidationError("unknown action")
+    except (ValidationError, ValueError) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(
+            request,
+            {
+                "claim": "It is yours.",
+                "assign": "Assigned.",
+                "snooze": "Snoozed.",
+                "close": "Closed.",
+                "reopen": "Reopened.",
+            }[action],
+        )
+    return redirect("inbox:message", pk)

@@ -104,6 +104,9 @@ class Command(BaseCommand):
                 time.sleep(0.5)
                 if time.monotonic() >= next_checkpoint:
                     call_command("audit", "checkpoint", stdout=open(os.devnull, "w"))  # noqa: SIM115
+                    from beatdesk.inbox.work import wake_snoozed
+
+                    wake_snoozed()
                     next_checkpoint = time.monotonic() + options["checkpoint_every"]
                 if any(c.poll() not in (None, 0) for c in children[:2]):
                     raise CommandError("the web server or worker stopped; see the messages above")

@@ -20,6 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             while True:
+                from beatdesk.inbox.work import wake_snoozed
+
+                wake_snoozed()
                 for account in fetchable_accounts():
                     outcome = do_fetch(account)
                     if outcome.status != "waiting" or options["verbosity"] > 1:

@@ -1,0 +1,96 @@
+"""Working a message: claim, assign, snooze, close with an outcome. Every change audited.
+
+check_* validates and authorises; do_* changes the data and records the event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from beatdesk.accounts.access import refuse
+from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
+from beatdesk.audit.actions import Category, record
+from beatdesk.core.clock import now
+from beatdesk.inbox.models import Message
+from beatdesk.inbox.queries import visible_messages
+
+if TYPE_CHECKING:
+    from beatdesk.accounts.models import User
+
+
+def _writable(user: User, message_id: int) -> Message:
+    if not is_active_staff(user) or user.role not in MESSAGE_WRITERS:
+        refuse(user, "inbox.message", message_id, "this role cannot work on messages")
+    message = visible_messages(user).filter(pk=message_id).first()
+    if message is None:
+        refuse(user, "inbox.message", message_id, "the message is outside the user's teams")
+    return message
+
+
+def _save(user: User, message: Message, action: str, fields: list[str], why: str = "") -> Message:
+    with transaction.atomic():
+        message.save(update_fields=fields)
+        record(user, Category.ALTERATION, action, message, justification=why)
+    return message
+
+
+def check_claim(user: User, message_id: int) -> Message:
+    message = _writable(user, message_id)
+    if message.state == Message.State.CLOSED:
+        raise ValidationError("this message is closed: reopen it first")
+    if message.assignee_id not in (None, user.pk) and message.state == Message.State.CLAIMED:
+        raise ValidationError("someone else has this message in hand")
+    message.assignee, message.state, message.snoozed_until = user, Message.State.CLAIMED, None
+    return _save(user, message, "message.claimed", ["assignee", "state", "snoozed_until"])
+
+
+def check_assign(user: User, message_id: int, assignee: User) -> Message:
+    message = _writable(user, message_id)
+    if not is_active_staff(assignee) or assignee.force_id != user.force_id:
+        raise ValidationError("messages go to active staff of this force")
+    message.assignee, message.state = assignee, Message.State.CLAIMED
+    return _save(user, message, "message.assigned", ["assignee", "state"], f"to user {assignee.pk}")
+
+
+def check_snooze(user: User, message_id: int, until: dt.datetime) -> Message:
+    message = _writable(user, message_id)
+    if until <= now():
+        raise ValidationError("snooze until a time in the future")
+    message.state, message.snoozed_until = Message.State.SNOOZED, until
+    return _save(
+        user, message, "message.snoozed", ["state", "snoozed_until"], f"until {until.isoformat()}"
+    )
+
+
+def check_close(user: User, message_id: int, outcome: str, reference: str = "") -> Message:
+    message = _writable(user, message_id)
+    if outcome not in Message.Outcome.values:
+        raise ValidationError(f"choose an outcome: {', '.join(Message.Outcome.values)}")
+    if outcome == Message.Outcome.CRIME_RECORDED and not reference.strip():
+        raise ValidationError("a recorded crime needs the force's crime number")
+    message.state, message.outcome = Message.State.CLOSED, outcome
+    message.outcome_reference, message.closed_at = reference.strip()[:64], now()
+    return _save(
+        user,
+        message,
+        "message.closed",
+        ["state", "outcome", "outcome_reference", "closed_at"],
+        outcome,
+    )
+
+
+def check_reopen(user: User, message_id: int) -> Message:
+    message = _writable(user, message_id)
+    message.state, message.outcome, message.closed_at = Message.State.OPEN, "", None
+    return _save(user, message, "message.reopened", ["state", "outcome", "closed_at"])
+
+
+def wake_snoozed() -> int:
+    """Snoozed messages whose time has come go back to open (run by the worker or poll)."""
+    return Message.objects.filter(state=Message.State.SNOOZED, snoozed_until__lte=now()).update(
+        state=Message.State.OPEN, snoozed_until=None
+    )
