@@ -11,6 +11,7 @@ urlpatterns = [
     path("audit/", include("beatdesk.audit.urls")),
     path("triage/", include("beatdesk.triage.urls")),
     path("networks/", include("beatdesk.networks.urls")),
+    path("publishing/", include("beatdesk.publishing.urls")),
     path("healthz", healthz),
     path("", include("beatdesk.networks.urls_public")),
     path("", include("beatdesk.inbox.urls")),

@@ -124,6 +124,7 @@ def seed() -> Force:
         if user.is_staff_role:
             TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
     _routing_rules(force, teams)
+    _reply_templates(force)
     record_system("demo", Category.COLLECTION, "demo.seeded", force)
     return force
 
@@ -157,3 +158,32 @@ def _routing_rules(force: Force, teams: dict[str, Team]) -> None:
             team=teams[f"npt-{area.slug}"],
         )
         rule.areas.add(area)
+
+
+def _reply_templates(force: Force) -> None:
+    from beatdesk.publishing.models import ReplyTemplate
+
+    for name, text in [
+        (
+            "Report online or on 101",
+            "{author} Thanks for letting us know. To report this please use {online_reporting} "
+            "or call {non_emergency}, so it reaches the right team. In an emergency call 999. "
+            "{officer}",
+        ),
+        (
+            "Passed to the local team",
+            "{author} Thank you, we've passed this to your neighbourhood team, who will be in "
+            "touch. {officer}",
+        ),
+        (
+            "Thank you",
+            "{author} Thank you so much for taking the time to say this, we'll pass it on to "
+            "the officers. {officer}",
+        ),
+        (
+            "Your reference",
+            "{author} Thanks, your reference is {reference}. Please quote it if you contact us "
+            "again. {officer}",
+        ),
+    ]:
+        ReplyTemplate.objects.create(force=force, name=name, text=text)

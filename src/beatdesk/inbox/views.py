@@ -80,11 +80,25 @@ def rows(request: HttpRequest) -> HttpResponse:
     return render(request, "inbox/_rows.html", _rows_context(request, user))
 
 
+def _filled_templates(message: Message, user: User) -> list[dict[str, str]]:
+    from beatdesk.publishing.models import ReplyTemplate
+    from beatdesk.publishing.replies import fill
+
+    filled = []
+    for template in ReplyTemplate.objects.filter(force=message.account.force):
+        try:
+            filled.append({"name": template.name, "text": fill(template, message, user)})
+        except ValidationError:
+            continue  # a broken template is left out rather than breaking the page
+    return filled
+
+
 @login_required
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     message = access_message(user, pk, purpose="opened from the inbox")
     from beatdesk.publishing.models import Post
+    from beatdesk.publishing.replies import LIMITS
     from beatdesk.triage.actions import CORRECTING_ROLES
     from beatdesk.triage.models import ContactType, Grade
 
@@ -103,7 +117,15 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "outcomes": Message.Outcome.choices,
             "contact_types": ContactType.choices,
             "grades": Grade.choices,
-            "drafted_replies": Post.objects.filter(in_reply_to=message).order_by("created_at"),
+            "drafted_replies": Post.objects.filter(in_reply_to=message)
+            .select_related("author")
+            .order_by("created_at"),
+            "can_approve": user.role in ("supervisor", "administrator"),
+            "templates": _filled_templates(message, user),
+            "limit": LIMITS.get(message.account.kind),
+            "draft_text": next(
+                (p.text for p in Post.objects.filter(in_reply_to=message, status="draft")), ""
+            ),
         },
     )
 

@@ -46,3 +46,18 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"Post {self.pk} ({self.status})"
+
+
+class ReplyTemplate(models.Model):
+    """A canned reply the force has agreed, with fields filled in when used: {author},
+    {officer}, {reference}, {non_emergency}, {online_reporting}."""
+
+    force = models.ForeignKey(Force, on_delete=models.CASCADE, related_name="reply_templates")
+    name = models.CharField(max_length=100)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

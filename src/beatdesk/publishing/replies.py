@@ -1,0 +1,112 @@
+"""Replying from the desk: templates, length per network, approval by role, then the sender."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from beatdesk.accounts.access import refuse
+from beatdesk.accounts.models import Role
+from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
+from beatdesk.audit.actions import Category, record
+from beatdesk.inbox.models import Message
+from beatdesk.inbox.queries import visible_messages
+from beatdesk.publishing.models import Post, ReplyTemplate
+
+if TYPE_CHECKING:
+    from beatdesk.accounts.models import User
+
+# Characters each network allows in one post; the connectors apply the exact rules
+# (X's weighting, Bluesky's graphemes) again at sending.
+LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500, "instagram": 2200, "facebook": 8000}
+
+
+def fill(template: ReplyTemplate, message: Message, user: User) -> str:
+    force = message.account.force
+    case = message.cases.order_by("-created_at").first()
+    fields = {
+        "author": message.author_handle if message.author_handle.startswith("@") else "",
+        "officer": user.display_name,
+        "reference": case.reference if case else "",
+        "non_emergency": force.non_emergency_number,
+        "online_reporting": force.online_reporting_url,
+    }
+    try:
+        return template.text.format(**fields).strip()
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValidationError(
+            f"the template '{template.name}' has an unknown field: {exc}"
+        ) from exc
+
+
+def needs_approval(user: User, message: Message) -> bool:
+    """Officers and PCSOs answering on a force-wide account need a supervisor to approve."""
+    return user.role == Role.OFFICER and message.account.scope == "force"
+
+
+def check_reply(user: User, message_id: int, text: str) -> Post:
+    if not is_active_staff(user) or user.role not in MESSAGE_WRITERS:
+        refuse(user, "inbox.message", message_id, "this role cannot reply")
+    message = visible_messages(user).select_related("account__force").filter(pk=message_id).first()
+    if message is None:
+        refuse(user, "inbox.message", message_id, "the message is outside the user's teams")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("write the reply first")
+    limit = LIMITS.get(message.account.kind)
+    if limit is not None and len(text) > limit:
+        raise ValidationError(
+            f"{len(text)} characters: {message.account.get_kind_display()} allows {limit}"
+        )
+    status = (
+        Post.Status.AWAITING_APPROVAL if needs_approval(user, message) else Post.Status.SCHEDULED
+    )
+    with transaction.atomic():
+        post = Post.objects.create(
+            force=message.account.force,
+            account=message.account,
+            author=user,
+            text=text,
+            in_reply_to=message,
+            status=status,
+            idempotency_key=uuid.uuid4().hex,
+        )
+        record(user, Category.ALTERATION, "reply.written", post, justification=status)
+        if status == Post.Status.SCHEDULED:
+            transaction.on_commit(lambda: _send_later(post.pk))
+    return post
+
+
+def check_approve(user: User, post_id: int) -> Post:
+    if user.role not in (Role.SUPERVISOR, Role.ADMINISTRATOR) or not is_active_staff(user):
+        refuse(user, "publishing.post", post_id, "only supervisors approve replies")
+    post = Post.objects.filter(pk=post_id, force=user.force).first()
+    if post is None or post.status != Post.Status.AWAITING_APPROVAL:
+        raise ValidationError("there is no reply awaiting approval here")
+    with transaction.atomic():
+        Post.objects.filter(pk=post.pk).update(status=Post.Status.SCHEDULED)
+        record(user, Category.ALTERATION, "reply.approved", post)
+        transaction.on_commit(lambda: _send_later(post.pk))
+    post.refresh_from_db()
+    return post
+
+
+def check_retry(user: User, post_id: int) -> Post:
+    if not is_active_staff(user) or user.role not in MESSAGE_WRITERS:
+        refuse(user, "publishing.post", post_id, "this role cannot send")
+    post = Post.objects.filter(pk=post_id, force=user.force, status=Post.Status.FAILED).first()
+    if post is None:
+        raise ValidationError("only a failed reply can be tried again")
+    with transaction.atomic():
+        record(user, Category.ALTERATION, "reply.retried", post)
+        transaction.on_commit(lambda: _send_later(post.pk))
+    return post
+
+
+def _send_later(post_id: int) -> None:
+    from beatdesk.publishing.tasks import send_post
+
+    send_post.enqueue(post_id)
