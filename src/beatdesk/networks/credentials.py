@@ -45,6 +45,17 @@ FIELDS: dict[str, list[Field]] = {
         Field("app_secret", "App secret (for webhooks)", secret=True),
         Field("verify_token", "Webhook verify token", secret=True),
     ],
+    "email": [
+        Field("imap_host", "IMAP server"),
+        Field("imap_port", "IMAP port", required=False),
+        Field("username", "Mailbox user name"),
+        Field("password", "Mailbox password", secret=True),
+        Field("smtp_host", "SMTP server"),
+        Field("smtp_port", "SMTP port", required=False),
+        Field("smtp_username", "SMTP user name", required=False),
+        Field("smtp_password", "SMTP password", secret=True, required=False),
+        Field("from_address", "Send replies from"),
+    ],
     "rss": [
         Field("feed_url", "Feed address"),
         Field("username", "User name (if the feed needs one)", required=False),

@@ -15,6 +15,7 @@ CONNECTORS: dict[str, str] = {
     "mastodon": "beatdesk.networks.mastodon.inbound.MastodonNetwork",
     "webform": "beatdesk.networks.webform.inbound.WebformNetwork",
     "rss": "beatdesk.networks.rss.inbound.RSSNetwork",
+    "email": "beatdesk.networks.email.inbound.EmailNetwork",
     "facebook": "beatdesk.networks.facebook.inbound.FacebookNetwork",
     "instagram": "beatdesk.networks.facebook.inbound.InstagramNetwork",
 }

@@ -22,6 +22,18 @@ class SendRefused(Exception):
     """The post may not be sent (internal note, awaiting approval, network cannot publish)."""
 
 
+def _reply_target(post: Post) -> str:
+    """What the network needs to answer: the item's id; for email also whom and about what."""
+    message = post.in_reply_to
+    if message is None:
+        return ""
+    if post.account.kind == "email":
+        first = message.text.split("\n", 1)[0]
+        subject = first[len("Subject: ") :] if first.startswith("Subject: ") else ""
+        return f"{message.external_id}|{message.author_handle}|{subject}"
+    return message.external_id
+
+
 def do_send(post: Post) -> Post:
     if post.internal:
         raise SendRefused("an internal note is never sent to a network")
@@ -42,7 +54,7 @@ def do_send(post: Post) -> Post:
     if not claimed:
         post.refresh_from_db()
         return post
-    reply_to = post.in_reply_to.external_id if post.in_reply_to is not None else ""
+    reply_to = _reply_target(post)
     try:
         external_id = network.publish(
             post.account, post.text, reply_to=reply_to, idempotency_key=post.idempotency_key

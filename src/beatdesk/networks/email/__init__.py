@@ -1,0 +1,1 @@
+"""The email connector: a force mailbox read over IMAP and answered over SMTP."""
