@@ -528,12 +528,7 @@ def test_publish_refuses_empty_text(mailbox):
         EmailNetwork().publish(mailbox, "  ", reply_to="id@example.com|m.ellis@example.com")
 
 
-def test_a_fetched_email_is_answered_from_the_desk_through_the_one_sender(
-    mailbox,
-    imap_server,
-    smtp_server,
-    users,  # noqa: F811
-):
+def test_an_email_is_answered_through_the_one_sender(mailbox, imap_server, smtp_server, users):  # noqa: F811, E501
     import uuid
 
     from beatdesk.inbox.models import Message
