@@ -37,8 +37,8 @@ USER_AGENT = "beatdesk-mastodon/1"
 
 _REFUSALS = {
     401: "the access token was refused (401): reconnect the account",
-    403: "the access token lacks the scope needed (403): it needs read:notifications and "
-    "write:statuses",
+    403: "the access token lacks the scope needed (403): it needs read:notifications, "
+    "write:statuses and (for images) write:media",
     404: "the instance has no such endpoint or item (404): check the instance URL",
     410: "the item is gone (410)",
     422: "the instance rejected the request as invalid (422)",
@@ -128,8 +128,12 @@ class MastodonClient:
         *,
         params: list[tuple[str, str]] | None = None,
         json_body: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        """One call; `form` and `files` (name -> (filename, bytes, content type)) send a
+        multipart/form-data body instead of JSON."""
         sent = {
             "Authorization": f"Bearer {self._token}",
             "Accept": "application/json",
@@ -145,7 +149,14 @@ class MastodonClient:
                 follow_redirects=False,
             ) as http:
                 query = tuple(params or ())  # a tuple: covariant, as httpx types it
-                response = http.request(method, path, params=query, json=json_body, headers=sent)
+                if files is not None:
+                    response = http.request(
+                        method, path, params=query, data=form, files=files, headers=sent
+                    )
+                else:
+                    response = http.request(
+                        method, path, params=query, json=json_body, headers=sent
+                    )
         except httpx.TimeoutException as exc:
             raise TransientError(f"{what} timed out after {self._timeout:g} s") from exc
         except httpx.HTTPError as exc:

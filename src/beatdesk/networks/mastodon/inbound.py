@@ -25,10 +25,18 @@ from beatdesk.networks.base import (
 )
 from beatdesk.networks.mastodon.client import MastodonClient, client_for
 from beatdesk.networks.mastodon.publish import (
+    Media,
+    check_media,
     check_text,
+    check_thread,
+    check_visibility,
     default_idempotency_key,
+    media_fingerprint,
+    narrowest,
     post_status,
+    post_thread,
     reply_visibility,
+    upload_media,
 )
 
 if TYPE_CHECKING:
@@ -301,11 +309,46 @@ class MastodonNetwork(Network):
         *,
         reply_to: str = "",
         idempotency_key: str = "",
+        media: list[Media] | None = None,
+        visibility: str | None = None,
     ) -> str:
-        check_text(text)  # before anything else: a refused text needs no credentials
-        key = idempotency_key or default_idempotency_key(account.handle, text, reply_to)
+        """Post `text`, as a reply to `reply_to` if given, with images `media` (each
+        (bytes, filename, content type, alt text)). A reply is never seen more widely than its
+        parent; an explicit `visibility` may narrow that, never widen it."""
+        media = media or []
+        # Before anything else: a refused post needs no credentials and sends nothing.
+        check_text(text, with_media=bool(media))
+        check_media(media)
+        if visibility is not None:
+            check_visibility(visibility)
+        if not idempotency_key:
+            keyed = text
+            if media:
+                keyed += "\n\x1emedia\n" + media_fingerprint(media)
+            if visibility is not None:
+                keyed += "\n\x1evisibility\n" + visibility
+            idempotency_key = default_idempotency_key(account.handle, keyed, reply_to)
         client = client_for(account)
-        visibility = reply_visibility(client, reply_to) if reply_to else "public"
+        widest = reply_visibility(client, reply_to) if reply_to else "public"
+        chosen = narrowest(widest, visibility) if visibility is not None else widest
+        media_ids = [upload_media(client, *item) for item in media]
         return post_status(
-            client, text, reply_to=reply_to, idempotency_key=key, visibility=visibility
+            client,
+            text,
+            reply_to=reply_to,
+            idempotency_key=idempotency_key,
+            visibility=chosen,
+            media_ids=media_ids,
         )
+
+    def publish_thread(
+        self, account: NetworkAccount, parts: list[str], *, idempotency_key: str = ""
+    ) -> list[str]:
+        """Post `parts` as a thread (each a reply to the one before); their ids. Every part
+        is checked before anything is sent; ThreadInterrupted (with `.posted`) when a part
+        after the first fails."""
+        check_thread(parts)
+        base = idempotency_key or default_idempotency_key(
+            account.handle, "\n\x1ethread\n".join(parts), ""
+        )
+        return post_thread(client_for(account), parts, idempotency_key=base)

@@ -87,7 +87,7 @@ def test_an_emergency_alerts_the_desk_and_a_thank_you_reaches_its_area(desk, tmp
         expect(triage).to_contain_text("Grade 1")
         expect(triage).to_contain_text("Emergency")
         expect(triage).to_contain_text("knife")
-        expect(page.locator(".notice")).to_contain_text("999")
+        expect(page.locator("[data-reply-status=draft]")).to_contain_text("999")
         page.screenshot(path=str(tmp_path / "alert.png"))
 
         page.goto(base + "/?contact_type=compliment")

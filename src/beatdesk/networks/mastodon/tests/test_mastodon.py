@@ -20,7 +20,9 @@ from beatdesk.networks.base import (
     parse_time,
 )
 from beatdesk.networks.mastodon import inbound
+from beatdesk.networks.mastodon.client import client_for
 from beatdesk.networks.mastodon.inbound import MastodonNetwork, html_to_text
+from beatdesk.networks.mastodon.publish import ThreadInterrupted, upload_media
 from beatdesk.testing.fakenet import (
     FakeNetwork,
     Request,
@@ -460,3 +462,206 @@ def test_the_stream_back_fills_then_takes_live_mentions_and_reconnects(
     assert len(fake_network.calls("GET", STREAM_PATH)) == 2
     stream_request = fake_network.calls("GET", STREAM_PATH)[0]
     assert stream_request.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+# --- images with alt text, visibility and threads -------------------------------------------
+
+IMAGE = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 a tiny stand-in for a JPEG \xff\xd9"
+ALT = "Map of Dudley Road showing the closed section between the school and the underpass"
+
+
+class FakeStatuses:
+    """POST /api/v1/statuses answering each new status with a new id (optionally failing one
+    call), and POST /api/v2/media answering each upload with a new media id."""
+
+    def __init__(self, fake: FakeNetwork, *, fail_on: int = 0, fail_status: int = 500) -> None:
+        self.count = 0
+        self.uploads = 0
+        self.fail_on = fail_on
+        self.fail_status = fail_status
+        fake.route("POST", "/api/v1/statuses", self.status)
+        fake.route("POST", "/api/v2/media", self.media)
+
+    def status(self, request: Request) -> Response:
+        self.count += 1
+        if self.count == self.fail_on:
+            return Response(self.fail_status, {"error": "Something went wrong"})
+        body = fixture("status_created.json")
+        body["id"] = str(200 + self.count)
+        body["in_reply_to_id"] = request.json().get("in_reply_to_id")
+        return Response(200, body)
+
+    def media(self, request: Request) -> Response:
+        self.uploads += 1
+        body = fixture("media_attachment.json")
+        body["id"] = str(900 + self.uploads)
+        return Response(200, body)
+
+
+def test_upload_media_sends_the_file_and_its_alt_text_as_multipart(masto, fake_network):  # noqa: F811
+    fake_network.route("POST", "/api/v2/media", fixture("media_attachment.json"))
+    media_id = upload_media(client_for(masto), IMAGE, "closure-map.jpg", "image/jpeg", ALT)
+    assert media_id == "114166080000000123"
+    (sent,) = fake_network.calls("POST", "/api/v2/media")
+    assert sent.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert sent.headers["authorization"] == f"Bearer {TOKEN}"
+    assert b'name="file"; filename="closure-map.jpg"' in sent.body
+    assert b"Content-Type: image/jpeg" in sent.body
+    assert IMAGE in sent.body
+    assert b'name="description"' in sent.body
+    assert ALT.encode() in sent.body
+    assert fake_network.calls("GET", "/api/v1/media/114166080000000123") == []  # 200: done
+
+
+def test_a_202_upload_is_polled_until_its_url_is_set(masto, fake_network):  # noqa: F811
+    processing = fixture("media_attachment.json")
+    processed = copy.deepcopy(processing)
+    processing["url"] = None
+    fake_network.route("POST", "/api/v2/media", Response(202, processing))
+    answers = [Response(206, processing), Response(200, processed)]
+    fake_network.route("GET", "/api/v1/media/114166080000000123", lambda r: answers.pop(0))
+    waits: list[float] = []
+    media_id = upload_media(
+        client_for(masto), IMAGE, "closure-map.jpg", "image/jpeg", ALT, sleep=waits.append
+    )
+    assert media_id == "114166080000000123"
+    assert len(fake_network.calls("GET", "/api/v1/media/114166080000000123")) == 2
+    assert len(waits) == 2
+
+
+def test_an_upload_never_processed_is_transient_after_five_checks(masto, fake_network):  # noqa: F811
+    processing = fixture("media_attachment.json")
+    processing["url"] = None
+    fake_network.route("POST", "/api/v2/media", Response(202, processing))
+    fake_network.route("GET", "/api/v1/media/114166080000000123", Response(206, processing))
+    with pytest.raises(TransientError, match="still being processed"):
+        upload_media(
+            client_for(masto), IMAGE, "a.jpg", "image/jpeg", ALT, sleep=lambda seconds: None
+        )
+    assert len(fake_network.calls("GET", "/api/v1/media/114166080000000123")) == 5
+
+
+def test_an_image_without_alt_text_is_refused_before_any_request(masto, fake_network):  # noqa: F811
+    FakeStatuses(fake_network)
+    client = client_for(masto)
+    for missing in ["", "   \n"]:
+        with pytest.raises(ValueError, match="needs alt text"):
+            upload_media(client, IMAGE, "closure-map.jpg", "image/jpeg", missing)
+    with pytest.raises(ValueError, match="needs alt text"):
+        MastodonNetwork().publish(
+            masto,
+            "Dudley Road is closed tonight.",
+            media=[(IMAGE, "one.jpg", "image/jpeg", ALT), (IMAGE, "two.jpg", "image/jpeg", "")],
+        )
+    assert fake_network.requests == []  # not even the first, described, image
+
+
+def test_a_status_with_images_carries_their_media_ids(masto, fake_network):  # noqa: F811
+    FakeStatuses(fake_network)
+    fake_network.route("GET", "/api/v1/statuses/555", {"id": "555", "visibility": "public"})
+    status_id = MastodonNetwork().publish(
+        masto,
+        "@sam here is the diversion.",
+        reply_to="555",
+        media=[
+            (IMAGE, "map.jpg", "image/jpeg", ALT),
+            (b"\x89PNG\r\n\x1a\n...", "sign.png", "image/png", "The yellow diversion sign"),
+        ],
+    )
+    assert status_id == "201"
+    assert len(fake_network.calls("POST", "/api/v2/media")) == 2
+    (sent,) = fake_network.calls("POST", "/api/v1/statuses")
+    assert sent.json() == {
+        "status": "@sam here is the diversion.",
+        "in_reply_to_id": "555",
+        "visibility": "public",
+        "media_ids": ["901", "902"],
+    }
+
+
+def test_images_change_the_default_idempotency_key(masto, fake_network):  # noqa: F811
+    FakeStatuses(fake_network)
+    network = MastodonNetwork()
+    network.publish(masto, "Closure map.", media=[(IMAGE, "a.jpg", "image/jpeg", ALT)])
+    network.publish(masto, "Closure map.", media=[(IMAGE, "a.jpg", "image/jpeg", ALT)])
+    network.publish(masto, "Closure map.", media=[(IMAGE, "a.jpg", "image/jpeg", ALT + ".")])
+    network.publish(masto, "Closure map.")
+    keys = [r.headers["idempotency-key"] for r in fake_network.calls("POST", "/api/v1/statuses")]
+    assert keys[0] == keys[1]  # a retry of the same post (new uploads, same status)
+    assert len({keys[0], keys[2], keys[3]}) == 3
+
+
+def test_more_than_four_images_are_refused(masto, fake_network):  # noqa: F811
+    FakeStatuses(fake_network)
+    with pytest.raises(ValueError, match="at most 4 images"):
+        MastodonNetwork().publish(masto, "x", media=[(IMAGE, "a.jpg", "image/jpeg", ALT)] * 5)
+    assert fake_network.requests == []
+
+
+@pytest.mark.parametrize(
+    ("parent", "asked", "sent"),
+    [
+        (None, None, "public"),
+        (None, "unlisted", "unlisted"),
+        ("public", "private", "private"),  # an explicit visibility may narrow
+        ("private", "public", "private"),  # but never widen the parent's
+        ("direct", "unlisted", "direct"),
+        ("unlisted", None, "unlisted"),
+    ],
+)
+def test_an_explicit_visibility_only_narrows(masto, fake_network, parent, asked, sent):  # noqa: F811
+    FakeStatuses(fake_network)
+    fake_network.route("GET", "/api/v1/statuses/555", {"id": "555", "visibility": parent})
+    MastodonNetwork().publish(masto, "hello", reply_to="555" if parent else "", visibility=asked)
+    assert fake_network.calls("POST", "/api/v1/statuses")[0].json()["visibility"] == sent
+
+
+def test_an_unknown_visibility_is_refused(masto, fake_network):  # noqa: F811
+    with pytest.raises(ValueError, match="unknown Mastodon visibility"):
+        MastodonNetwork().publish(masto, "hello", visibility="followers")
+    assert fake_network.requests == []
+
+
+def test_a_thread_replies_to_each_part_with_its_own_key(masto, fake_network):  # noqa: F811
+    FakeStatuses(fake_network)
+    parts = ["1/3 Dudley Road closes at 7pm.", "2/3 Diversion via Mill Lane.", "3/3 Reopens 6am."]
+    ids = MastodonNetwork().publish_thread(masto, parts, idempotency_key="beatdesk-thread-7")
+    assert ids == ["201", "202", "203"]
+    sent = fake_network.calls("POST", "/api/v1/statuses")
+    assert [r.json()["status"] for r in sent] == parts
+    assert "in_reply_to_id" not in sent[0].json()
+    assert [r.json().get("in_reply_to_id") for r in sent[1:]] == ["201", "202"]
+    keys = [r.headers["idempotency-key"] for r in sent]
+    assert len(set(keys)) == 3
+    assert all(key.startswith("beatdesk-thread-7-") for key in keys)
+
+    # Without a key, the same thread gets the same keys again (a retry posts nothing twice).
+    MastodonNetwork().publish_thread(masto, parts)
+    MastodonNetwork().publish_thread(masto, parts)
+    later = [r.headers["idempotency-key"] for r in fake_network.calls("POST", "/api/v1/statuses")]
+    assert later[3:6] == later[6:9]
+    assert len(set(later[3:6])) == 3 and not set(later[3:6]) & set(keys)
+
+
+def test_an_over_length_part_is_refused_before_anything_is_sent(masto, fake_network):  # noqa: F811
+    FakeStatuses(fake_network)
+    with pytest.raises(ValueError, match="part 2 of 3 of the thread: .* at most 500 characters"):
+        MastodonNetwork().publish_thread(masto, ["first", "x" * 501, "third"])
+    with pytest.raises(ValueError, match="at least one post"):
+        MastodonNetwork().publish_thread(masto, [])
+    assert fake_network.requests == []
+
+
+def test_a_failure_on_part_two_reports_part_ones_id(masto, fake_network):  # noqa: F811
+    FakeStatuses(fake_network, fail_on=2)
+    with pytest.raises(ThreadInterrupted, match="part 2 of 3") as caught:
+        MastodonNetwork().publish_thread(masto, ["one", "two", "three"], idempotency_key="k")
+    assert caught.value.posted == ["201"]
+    assert isinstance(caught.value.__cause__, TransientError)
+    assert len(fake_network.calls("POST", "/api/v1/statuses")) == 2  # part 3 never sent
+
+
+def test_a_failure_on_part_one_is_the_plain_error(masto, fake_network):  # noqa: F811
+    FakeStatuses(fake_network, fail_on=1, fail_status=422)
+    with pytest.raises(NetworkRefused, match="Something went wrong"):
+        MastodonNetwork().publish_thread(masto, ["one", "two"])
