@@ -133,17 +133,24 @@ class XrpcClient:
         token: str = "",
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        content: bytes | None = None,
+        content_type: str = "",
     ) -> Reply:
+        """One XRPC call: a JSON `body`, or raw `content` bytes sent as `content_type`
+        (com.atproto.repo.uploadBlob takes the blob itself, not JSON)."""
         url = f"{service}/xrpc/{nsid}"
         headers = {"Accept": "application/json", "User-Agent": "beatdesk"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if content is not None:
+            headers["Content-Type"] = content_type or "application/octet-stream"
         try:
             response = httpx.request(
                 method,
                 url,
                 params=params,
-                json=body,
+                json=body if content is None else None,
+                content=content,
                 headers=headers,
                 timeout=self.timeout,
                 follow_redirects=False,
@@ -229,6 +236,8 @@ class XrpcClient:
         *,
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        content: bytes | None = None,
+        content_type: str = "",
     ) -> tuple[Session, Reply]:
         """A call with the account's session; a rejected token gets one new session."""
         session = self.session(credentials)
@@ -240,6 +249,8 @@ class XrpcClient:
                 token=session.access_jwt,
                 params=params,
                 body=body,
+                content=content,
+                content_type=content_type,
             )
         except TokenRejected:
             self.forget(credentials)
@@ -252,6 +263,8 @@ class XrpcClient:
                 token=session.access_jwt,
                 params=params,
                 body=body,
+                content=content,
+                content_type=content_type,
             )
         except TokenRejected as exc:
             self.forget(credentials)

@@ -1,4 +1,4 @@
-"""The Bluesky connector: mentions, replies and quotes in; posts and replies out.
+"""The Bluesky connector: mentions, replies and quotes in; posts, replies, images and threads out.
 
 Talks the AT Protocol's XRPC HTTP API to the account's PDS (credentials `service`, default
 https://bsky.social), signing in with an app password:
@@ -36,8 +36,12 @@ from beatdesk.networks.base import (
 from beatdesk.networks.bluesky.client import Credentials, XrpcClient
 from beatdesk.networks.bluesky.publish import (
     POST_TYPE,
+    Image,
+    ThreadInterrupted,
+    check_images,
     check_length,
     detect_facets,
+    images_embed,
     post_record,
     reply_refs,
 )
@@ -219,13 +223,19 @@ class BlueskyNetwork(Network):
         reply_to: str = "",
         *,
         idempotency_key: str = "",
+        images: list[Image] | None = None,
     ) -> str:
         """Post `text` (a reply when `reply_to` is a post's at:// uri); the new post's uri.
 
-        At most 300 graphemes / 3000 bytes (ValueError otherwise). The AT Protocol has no
+        At most 300 graphemes / 3000 bytes (ValueError otherwise). `images` are (data, MIME
+        type, alt text): at most 4, each at most 1,000,000 bytes, each with alt text
+        (ValueError otherwise, before any request); each is uploaded with uploadBlob and
+        the post embeds them (the text may then be empty). The AT Protocol has no
         idempotent create: `idempotency_key` only stops a repeat within this process from
         posting twice; a call whose answer was lost may still have posted."""
-        check_length(text)
+        images = list(images or [])
+        check_length(text, allow_empty=bool(images))
+        check_images(images)
         if reply_to and not reply_to.startswith("at://"):
             raise ValueError(f"a Bluesky reply needs the at:// uri of a post, not {reply_to!r}")
         remembered = (account.pk, idempotency_key)
@@ -234,8 +244,91 @@ class BlueskyNetwork(Network):
                 if remembered in self._published:
                     return self._published[remembered]
         credentials = Credentials.from_dict(account.get_credentials())
-        session = self.client.session(credentials)
+        self.client.session(credentials)
         reply = self._reply_refs(credentials, reply_to) if reply_to else None
+        embed = self._upload_images(credentials, images) if images else None
+        uri, _cid = self._create_post(credentials, text, reply=reply, embed=embed)
+        if idempotency_key:
+            with self._published_lock:
+                self._published[remembered] = uri
+                while len(self._published) > _REMEMBERED_PUBLISHES:
+                    self._published.popitem(last=False)
+        return uri
+
+    def publish_thread(self, account: NetworkAccount, parts: list[str]) -> list[str]:
+        """Post `parts` as a thread; the new posts' uris, in order.
+
+        Part 1 is a top-level post; each next part replies to the one before, with the
+        thread's root being part 1 (refs taken from createRecord's own answers). Every part
+        is checked (300 graphemes, 3000 bytes) before anything is sent. A failure on part 1
+        is raised as it is (nothing is posted); a failure on a later part raises
+        ThreadInterrupted, whose `posted` holds the uris already on Bluesky."""
+        if not parts:
+            raise ValueError("a thread needs at least one post")
+        for number, part in enumerate(parts, start=1):
+            try:
+                check_length(part)
+            except ValueError as exc:
+                raise ValueError(f"part {number} of the thread: {exc}") from exc
+        credentials = Credentials.from_dict(account.get_credentials())
+        posted: list[str] = []
+        root: dict[str, str] | None = None
+        parent: dict[str, str] | None = None
+        for number, part in enumerate(parts, start=1):
+            reply = {"root": root, "parent": parent} if root and parent else None
+            try:
+                uri, cid = self._create_post(credentials, part, reply=reply)
+            except (TransientError, NetworkRefused) as exc:
+                if not posted:
+                    raise  # nothing is on Bluesky yet: the whole thread can simply be retried
+                raise ThreadInterrupted(
+                    f"Bluesky thread stopped at part {number} of {len(parts)}: {exc}", posted
+                ) from exc
+            posted.append(uri)
+            if not cid and number < len(parts):
+                raise ThreadInterrupted(
+                    f"Bluesky thread stopped after part {number} of {len(parts)}: "
+                    "createRecord did not say the post's cid, needed to reply to it",
+                    posted,
+                )
+            parent = {"uri": uri, "cid": cid}
+            root = root or parent
+        return posted
+
+    def _upload_images(self, credentials: Credentials, images: list[Image]) -> dict[str, Any]:
+        """Upload each image with uploadBlob; the app.bsky.embed.images embed for them."""
+        uploaded: list[tuple[dict[str, Any], str, bytes]] = []
+        for number, (data, mime_type, alt) in enumerate(images, start=1):
+            _session, answer = self.client.authed(
+                credentials,
+                "POST",
+                "com.atproto.repo.uploadBlob",
+                content=bytes(data),
+                content_type=mime_type,
+            )
+            blob = answer.data.get("blob")
+            ref = blob.get("ref") if isinstance(blob, dict) else None
+            if (
+                not isinstance(blob, dict)
+                or not isinstance(ref, dict)
+                or not isinstance(ref.get("$link"), str)
+                or not ref["$link"]
+            ):
+                raise TransientError(
+                    f"Bluesky uploadBlob: the answer for image {number} has no blob with a ref"
+                )
+            uploaded.append((blob, alt.strip(), bytes(data)))
+        return images_embed(uploaded)
+
+    def _create_post(
+        self,
+        credentials: Credentials,
+        text: str,
+        *,
+        reply: dict[str, Any] | None = None,
+        embed: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
+        """createRecord for one post (facets detected, mentions resolved); its (uri, cid)."""
 
         def resolve(handle: str) -> str | None:
             try:
@@ -250,7 +343,10 @@ class BlueskyNetwork(Network):
             did = answer.data.get("did")
             return did if isinstance(did, str) and did.startswith("did:") else None
 
-        record = post_record(text, now(), facets=detect_facets(text, resolve), reply=reply)
+        record = post_record(
+            text, now(), facets=detect_facets(text, resolve), reply=reply, embed=embed
+        )
+        session = self.client.session(credentials)
         _session, answer = self.client.authed(
             credentials,
             "POST",
@@ -260,12 +356,8 @@ class BlueskyNetwork(Network):
         uri = answer.data.get("uri")
         if not isinstance(uri, str) or not uri.startswith("at://"):
             raise TransientError("Bluesky createRecord: the answer has no at:// 'uri'")
-        if idempotency_key:
-            with self._published_lock:
-                self._published[remembered] = uri
-                while len(self._published) > _REMEMBERED_PUBLISHES:
-                    self._published.popitem(last=False)
-        return uri
+        cid = answer.data.get("cid")
+        return uri, cid if isinstance(cid, str) else ""
 
     def _reply_refs(self, credentials: Credentials, reply_to: str) -> dict[str, Any]:
         _session, answer = self.client.authed(

@@ -17,14 +17,22 @@ Facets mark byte ranges in the UTF-8 encoding of the text (byteStart inclusive, 
 exclusive), as docs.bsky.app "Links, mentions, and rich text" describes:
 links (app.bsky.richtext.facet#link), hashtags (#tag, the tag without its '#') and
 mentions (#mention with the DID, only when the handle resolves; otherwise plain text).
+
+Images (app.bsky.embed.images): at most MAX_IMAGES per post, each an image/* blob of at most
+MAX_IMAGE_BYTES (the lexicon's maxSize), each with alt text — required by the lexicon and by
+the force's accessibility rule, so empty alt is refused. All checked before any request.
+Each image is uploaded with com.atproto.repo.uploadBlob; the post's embed carries the blob
+the PDS answered with, and an aspectRatio when the image's size can be read from its header
+(PNG, GIF, JPEG).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import struct
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +43,23 @@ POST_TYPE = "app.bsky.feed.post"
 LINK = "app.bsky.richtext.facet#link"
 TAG = "app.bsky.richtext.facet#tag"
 MENTION = "app.bsky.richtext.facet#mention"
+IMAGES_TYPE = "app.bsky.embed.images"
+MAX_IMAGES = 4
+MAX_IMAGE_BYTES = 1_000_000
+
+# (data, MIME type, alt text), as BlueskyNetwork.publish takes them.
+Image = tuple[bytes, str, str]
+
+
+class ThreadInterrupted(Exception):
+    """A thread stopped part way: `posted` holds the at:// uris already on Bluesky, in
+    order, so the rest can be posted later as replies to the last of them. The cause is
+    the exception chained."""
+
+    def __init__(self, message: str, posted: list[str]) -> None:
+        super().__init__(message)
+        self.posted = posted
+
 
 _ZWJ = "\u200d"
 _TRAILING = ".,;:!?\"'’”)]}>"
@@ -90,8 +115,11 @@ def count_graphemes(text: str) -> int:
     return count
 
 
-def check_length(text: str) -> None:
-    if not text.strip():
+def check_length(text: str, *, allow_empty: bool = False) -> None:
+    """ValueError, saying which limit, when the lexicon would refuse the text.
+
+    Empty text is refused unless `allow_empty` (a post that carries images)."""
+    if not text.strip() and not allow_empty:
         raise ValueError("a Bluesky post needs some text")
     graphemes = count_graphemes(text)
     if graphemes > MAX_GRAPHEMES:
@@ -102,6 +130,76 @@ def check_length(text: str) -> None:
     size = len(text.encode("utf-8"))
     if size > MAX_BYTES:
         raise ValueError(f"a Bluesky post is at most {MAX_BYTES} bytes; this one has {size}")
+
+
+def check_images(images: Sequence[Image]) -> None:
+    """ValueError, saying which image and why, unless every image can be posted."""
+    if len(images) > MAX_IMAGES:
+        raise ValueError(
+            f"a Bluesky post carries at most {MAX_IMAGES} images; this one has {len(images)}"
+        )
+    for number, image in enumerate(images, start=1):
+        if not isinstance(image, tuple) or len(image) != 3:
+            raise ValueError(f"image {number}: expected (data, mime type, alt text)")
+        data, mime_type, alt = image
+        if not isinstance(data, bytes | bytearray) or not data:
+            raise ValueError(f"image {number} has no data")
+        if len(data) > MAX_IMAGE_BYTES:
+            raise ValueError(
+                f"image {number} is {len(data):,} bytes; a Bluesky image is at most "
+                f"{MAX_IMAGE_BYTES:,} bytes"
+            )
+        if not isinstance(mime_type, str) or not re.fullmatch(r"image/[\w.+-]+", mime_type):
+            raise ValueError(f"image {number}: {mime_type!r} is not an image MIME type")
+        if not isinstance(alt, str) or not alt.strip():
+            raise ValueError(
+                f"image {number} has no alt text; every image needs a description "
+                "for people using screen readers (the force's accessibility rule)"
+            )
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) read from a PNG, GIF or JPEG header; None when it cannot be read."""
+    try:
+        if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+            width, height = struct.unpack(">II", data[16:24])
+        elif data[:6] in (b"GIF87a", b"GIF89a"):
+            width, height = struct.unpack("<HH", data[6:10])
+        elif data[:2] == b"\xff\xd8":
+            width = height = 0
+            index = 2
+            while index + 9 <= len(data):
+                if data[index] != 0xFF:
+                    return None
+                marker = data[index + 1]
+                if marker == 0xFF:  # fill byte
+                    index += 1
+                    continue
+                if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length
+                    index += 2
+                    continue
+                (length,) = struct.unpack(">H", data[index + 2 : index + 4])
+                if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                    height, width = struct.unpack(">HH", data[index + 5 : index + 9])
+                    break
+                index += 2 + length
+        else:
+            return None
+    except struct.error:
+        return None
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def images_embed(uploaded: Sequence[tuple[dict[str, Any], str, bytes]]) -> dict[str, Any]:
+    """The app.bsky.embed.images embed for (blob from uploadBlob, alt text, data) triples."""
+    images: list[dict[str, Any]] = []
+    for blob, alt, data in uploaded:
+        image: dict[str, Any] = {"alt": alt, "image": blob}
+        size = image_size(data)
+        if size is not None:
+            image["aspectRatio"] = {"width": size[0], "height": size[1]}
+        images.append(image)
+    return {"$type": IMAGES_TYPE, "images": images}
 
 
 def _byte_range(text: str, start: int, end: int) -> dict[str, int]:
@@ -192,6 +290,7 @@ def post_record(
     *,
     facets: list[dict[str, Any]] | None = None,
     reply: dict[str, Any] | None = None,
+    embed: dict[str, Any] | None = None,
     langs: tuple[str, ...] = ("en",),
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
@@ -204,6 +303,8 @@ def post_record(
         record["facets"] = facets
     if reply:
         record["reply"] = reply
+    if embed:
+        record["embed"] = embed
     return record
 
 

@@ -17,7 +17,13 @@ from beatdesk.networks.base import (
     TransientError,
 )
 from beatdesk.networks.bluesky.inbound import BlueskyNetwork
-from beatdesk.networks.bluesky.publish import count_graphemes, detect_facets
+from beatdesk.networks.bluesky.publish import (
+    MAX_IMAGE_BYTES,
+    ThreadInterrupted,
+    count_graphemes,
+    detect_facets,
+    image_size,
+)
 from beatdesk.testing.fakenet import (
     FakeNetwork,
     Request,
@@ -35,6 +41,7 @@ NOTIFICATIONS_PATH = "/xrpc/app.bsky.notification.listNotifications"
 CREATE_PATH = "/xrpc/com.atproto.repo.createRecord"
 GET_POSTS_PATH = "/xrpc/app.bsky.feed.getPosts"
 RESOLVE_PATH = "/xrpc/com.atproto.identity.resolveHandle"
+UPLOAD_PATH = "/xrpc/com.atproto.repo.uploadBlob"
 
 
 def fixture(name: str) -> Any:
@@ -362,6 +369,7 @@ def test_publish_posts_with_link_and_hashtag_facets_at_utf8_byte_offsets(bsky_ou
     assert record["createdAt"].endswith("Z")
     dt.datetime.fromisoformat(record["createdAt"].replace("Z", "+00:00"))
     assert "reply" not in record
+    assert "embed" not in record
 
     encoded = text.encode("utf-8")
     link, tag = record["facets"]
@@ -466,6 +474,244 @@ def test_publish_errors_follow_the_contract(bsky_out, account):
     )
     with pytest.raises(NetworkRefused, match="Invalid app.bsky.feed.post record"):
         network.publish(acc, "Road reopened.")
+
+
+# -- images ------------------------------------------------------------------------------
+
+
+def png(width: int, height: int, filler: int = 0) -> bytes:
+    """The start of a PNG: signature and IHDR chunk (enough for the header to be read)."""
+    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00"
+    return b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" + ihdr + bytes([filler]) * 20
+
+
+def jpeg(width: int, height: int) -> bytes:
+    """SOI, an APP0 segment, then a baseline SOF0 frame header with the size."""
+    app0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof0 = b"\xff\xc0\x00\x11\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return b"\xff\xd8" + app0 + sof0 + b"\x03\x01\x22\x00" + b"\x00" * 30
+
+
+def upload_route(request: Request) -> Response:
+    """uploadBlob as a PDS answers it: the blob ref for the bytes it was sent."""
+    if request.headers.get("authorization") != f"Bearer {SESSION['accessJwt']}":
+        return Response(401, {"error": "AuthenticationRequired", "message": "Invalid token"})
+    answer = fixture("upload_blob")
+    blob = dict(answer["blob"])
+    blob["ref"] = {"$link": f"{blob['ref']['$link'][:-6]}{len(request.body):06d}"}
+    blob["mimeType"] = request.headers.get("content-type")
+    blob["size"] = len(request.body)
+    return Response(200, {"blob": blob})
+
+
+@pytest.fixture
+def bsky_media(bsky_out: FakeNetwork) -> FakeNetwork:
+    bsky_out.route("POST", UPLOAD_PATH, upload_route)
+    return bsky_out
+
+
+def test_images_are_uploaded_as_raw_bytes_and_embedded_with_their_alt_text(bsky_media, account):
+    acc = bluesky_account(account, bsky_media)
+    photo = png(1200, 800)
+    scan = jpeg(640, 480)
+    uri = BlueskyNetwork().publish(
+        acc,
+        "Have you seen this bike? #Westmere",
+        images=[
+            (photo, "image/png", "A red bicycle chained to railings"),
+            (scan, "image/jpeg", "  CCTV still of a man in a grey hoodie  "),
+        ],
+    )
+    assert uri == fixture("create_record")["uri"]
+
+    first, second = bsky_media.calls("POST", UPLOAD_PATH)
+    assert first.body == photo and second.body == scan
+    assert first.headers["content-type"] == "image/png"
+    assert second.headers["content-type"] == "image/jpeg"
+    assert first.headers["authorization"] == f"Bearer {SESSION['accessJwt']}"
+    # The blobs are uploaded before the post that references them.
+    paths = [r.path for r in bsky_media.requests]
+    assert paths.index(CREATE_PATH) > max(i for i, p in enumerate(paths) if p == UPLOAD_PATH)
+
+    record = bsky_media.calls("POST", CREATE_PATH)[0].json()["record"]
+    blobs = [upload_route(first).body["blob"], upload_route(second).body["blob"]]
+    assert record["embed"] == {
+        "$type": "app.bsky.embed.images",
+        "images": [
+            {
+                "alt": "A red bicycle chained to railings",
+                "image": blobs[0],
+                "aspectRatio": {"width": 1200, "height": 800},
+            },
+            {
+                "alt": "CCTV still of a man in a grey hoodie",
+                "image": blobs[1],
+                "aspectRatio": {"width": 640, "height": 480},
+            },
+        ],
+    }
+    assert blobs[0]["$type"] == "blob" and blobs[0]["mimeType"] == "image/png"
+    assert blobs[0]["size"] == len(photo)
+    assert record["text"] == "Have you seen this bike? #Westmere"
+    assert record["facets"][0]["features"][0]["tag"] == "Westmere"
+
+
+def test_the_blob_the_pds_answers_with_is_embedded_as_it_is(bsky_media, account):
+    acc = bluesky_account(account, bsky_media)
+    bsky_media.route("POST", UPLOAD_PATH, Response(200, fixture("upload_blob")))
+    BlueskyNetwork().publish(acc, "", images=[(b"not a real image", "image/webp", "A map")])
+
+    record = bsky_media.calls("POST", CREATE_PATH)[0].json()["record"]
+    # An image whose size cannot be read from its header gets no aspectRatio; the text of
+    # a post with images may be empty.
+    assert record["text"] == ""
+    assert record["embed"]["images"] == [{"alt": "A map", "image": fixture("upload_blob")["blob"]}]
+
+
+def test_four_images_of_the_maximum_size_are_accepted(bsky_media, account):
+    acc = bluesky_account(account, bsky_media)
+    big = png(10, 10, filler=7)
+    big += b"\x00" * (MAX_IMAGE_BYTES - len(big))
+    BlueskyNetwork().publish(
+        acc, "Four", images=[(big, "image/png", f"Photo {n}") for n in range(4)]
+    )
+    assert [len(r.body) for r in bsky_media.calls("POST", UPLOAD_PATH)] == [MAX_IMAGE_BYTES] * 4
+    assert len(bsky_media.calls("POST", CREATE_PATH)[0].json()["record"]["embed"]["images"]) == 4
+
+
+@pytest.mark.parametrize(
+    "images, reason",
+    [
+        ([(png(4, 3), "image/png", f"Photo {n}") for n in range(5)], "at most 4 images"),
+        ([(b"\x00" * (MAX_IMAGE_BYTES + 1), "image/jpeg", "Big")], "at most 1,000,000 bytes"),
+        ([(png(4, 3), "image/png", "")], "image 1 has no alt text"),
+        ([(png(4, 3), "image/png", "ok"), (png(4, 3), "image/png", "   ")], "image 2 has no alt"),
+        ([(png(4, 3), "application/pdf", "A leaflet")], "not an image MIME type"),
+        ([(b"", "image/png", "Nothing")], "no data"),
+    ],
+)
+def test_bad_images_are_refused_before_any_request(bsky_media, account, images, reason):
+    acc = bluesky_account(account, bsky_media)
+    with pytest.raises(ValueError, match=reason):
+        BlueskyNetwork().publish(acc, "With pictures", images=images)
+    assert bsky_media.requests == []
+
+
+def test_a_failed_upload_posts_nothing(bsky_media, account):
+    acc = bluesky_account(account, bsky_media)
+    bsky_media.route(
+        "POST",
+        UPLOAD_PATH,
+        Response(400, {"error": "InvalidRequest", "message": "Unsupported image type"}),
+    )
+    with pytest.raises(NetworkRefused, match="Unsupported image type"):
+        BlueskyNetwork().publish(acc, "Photo", images=[(png(2, 2), "image/png", "A dot")])
+    assert bsky_media.calls("POST", CREATE_PATH) == []
+
+
+def test_image_sizes_are_read_from_png_gif_and_jpeg_headers():
+    assert image_size(png(1200, 800)) == (1200, 800)
+    assert image_size(jpeg(640, 480)) == (640, 480)
+    assert image_size(b"GIF89a" + (320).to_bytes(2, "little") + (200).to_bytes(2, "little")) == (
+        320,
+        200,
+    )
+    assert image_size(b"RIFF....WEBP") is None
+    assert image_size(b"\xff\xd8\xff") is None
+
+
+# -- threads -------------------------------------------------------------------------------
+
+
+def thread_route(fail_on: int | None = None, error: Response | None = None):
+    """createRecord answering each post with its own uri and cid; `fail_on` (1-based) fails."""
+    count = {"n": 0}
+
+    def handler(request: Request) -> Response:
+        count["n"] += 1
+        if count["n"] == fail_on:
+            return error or Response(500, {"error": "InternalServerError", "message": "oops"})
+        return Response(
+            200,
+            {
+                "uri": f"at://{SESSION['did']}/app.bsky.feed.post/thread{count['n']}",
+                "cid": f"bafyreithread{count['n']}",
+                "commit": {"cid": "bafyreicommit", "rev": "3l5hoaezbz7g4"},
+                "validationStatus": "valid",
+            },
+        )
+
+    return handler
+
+
+def ref(n: int) -> dict[str, str]:
+    return {
+        "uri": f"at://{SESSION['did']}/app.bsky.feed.post/thread{n}",
+        "cid": f"bafyreithread{n}",
+    }
+
+
+def test_a_thread_replies_to_the_previous_part_with_the_first_as_root(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    bsky_out.route("POST", CREATE_PATH, thread_route())
+    parts = ["Road closure on the A38 (1/3)", "Diversions via Mill Lane (2/3)", "More soon (3/3)"]
+    posted = BlueskyNetwork().publish_thread(acc, parts)
+
+    assert posted == [ref(1)["uri"], ref(2)["uri"], ref(3)["uri"]]
+    records = [c.json()["record"] for c in bsky_out.calls("POST", CREATE_PATH)]
+    assert [r["text"] for r in records] == parts
+    assert "reply" not in records[0]
+    assert records[1]["reply"] == {"root": ref(1), "parent": ref(1)}
+    assert records[2]["reply"] == {"root": ref(1), "parent": ref(2)}
+    # createRecord's answers give the refs: no lookup of our own posts.
+    assert bsky_out.calls("GET", GET_POSTS_PATH) == []
+
+
+@pytest.mark.parametrize(
+    "parts, reason",
+    [
+        (["Fine", "a" * 301, "Fine"], "part 2 of the thread: .*at most 300"),
+        (["Fine", "Fine", "👨‍👩‍👧" * 200], "part 3 of the thread: .*3000 bytes"),
+        (["Fine", "   "], "part 2 of the thread: .*needs some text"),
+        ([], "at least one post"),
+    ],
+)
+def test_a_bad_part_is_refused_before_anything_is_sent(bsky_out, account, parts, reason):
+    acc = bluesky_account(account, bsky_out)
+    bsky_out.route("POST", CREATE_PATH, thread_route())
+    with pytest.raises(ValueError, match=reason):
+        BlueskyNetwork().publish_thread(acc, parts)
+    assert bsky_out.requests == []
+
+
+def test_a_failure_on_part_2_reports_part_1s_uri(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    bsky_out.route("POST", CREATE_PATH, thread_route(fail_on=2))
+    with pytest.raises(ThreadInterrupted) as caught:
+        BlueskyNetwork().publish_thread(acc, ["One", "Two", "Three"])
+    assert caught.value.posted == [ref(1)["uri"]]
+    assert "part 2 of 3" in str(caught.value)
+    assert isinstance(caught.value.__cause__, TransientError)
+    assert len(bsky_out.calls("POST", CREATE_PATH)) == 2  # part 3 never tried
+
+
+def test_a_refused_later_part_is_interrupted_too(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    refused = Response(400, {"error": "InvalidRequest", "message": "Invalid reply ref"})
+    bsky_out.route("POST", CREATE_PATH, thread_route(fail_on=3, error=refused))
+    with pytest.raises(ThreadInterrupted, match="Invalid reply ref") as caught:
+        BlueskyNetwork().publish_thread(acc, ["One", "Two", "Three"])
+    assert caught.value.posted == [ref(1)["uri"], ref(2)["uri"]]
+    assert isinstance(caught.value.__cause__, NetworkRefused)
+
+
+def test_a_failure_on_part_1_is_raised_as_it_is(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    bsky_out.route("POST", CREATE_PATH, thread_route(fail_on=1))
+    with pytest.raises(TransientError) as caught:
+        BlueskyNetwork().publish_thread(acc, ["One", "Two"])
+    assert not isinstance(caught.value, ThreadInterrupted)
+    assert len(bsky_out.calls("POST", CREATE_PATH)) == 1
 
 
 # -- the text helpers ----------------------------------------------------------------------
