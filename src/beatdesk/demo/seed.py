@@ -125,6 +125,10 @@ def seed() -> Force:
             TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
     _routing_rules(force, teams)
     _reply_templates(force)
+    from beatdesk.inbox.models import ResponseTarget
+
+    for grade, minutes in [(1, 5), (2, 60), (3, 24 * 60), (4, 3 * 24 * 60)]:
+        ResponseTarget.objects.create(force=force, grade=grade, minutes=minutes)
     record_system("demo", Category.COLLECTION, "demo.seeded", force)
     return force
 

@@ -122,6 +122,10 @@ class Message(models.Model):
         max_length=64, blank=True, help_text="The force's crime or incident number, if any."
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the force's response target falls."
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -137,3 +141,35 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network}:{self.external_id}"
+
+
+class ResponseTarget(models.Model):
+    """How soon the force promises to acknowledge a message of each grade, for example
+    grade 1 within 5 minutes, grade 2 within an hour, grade 3 within a day."""
+
+    force = models.ForeignKey(
+        "accounts.Force", on_delete=models.CASCADE, related_name="response_targets"
+    )
+    grade = models.PositiveSmallIntegerField()
+    minutes = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["force", "grade"], name="target_unique_grade")
+        ]
+        ordering = ["grade"]
+
+    def __str__(self) -> str:
+        return f"grade {self.grade}: {self.minutes} min"
+
+
+class Escalation(models.Model):
+    """A message whose response target passed with nobody acknowledging it: put in front of
+    the supervisors until one of them takes it up."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="escalation")
+    escalated_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"escalation of message {self.message_id}"

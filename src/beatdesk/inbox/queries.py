@@ -129,6 +129,7 @@ QUEUES = {
     "emergencies": "Emergencies",
     "awaiting": "Awaiting reply",
     "snoozed": "Snoozed",
+    "breached": "Missed targets",
     "closed": "Closed",
 }
 
@@ -148,6 +149,8 @@ def queue(user: User, name: str) -> QuerySet[Message]:
         qs = live.filter(triage__grade=1)
     elif name == "awaiting":
         qs = live.exclude(state=Message.State.SNOOZED).exclude(replies__status="sent")
+    elif name == "breached":
+        qs = live.filter(escalation__resolved_at__isnull=True, escalation__isnull=False)
     elif name == "snoozed":
         qs = base.filter(state=Message.State.SNOOZED)
     elif name == "closed":

@@ -57,7 +57,10 @@ def _rows_context(request: HttpRequest, user: User) -> dict[str, object]:
     from beatdesk.inbox.queries import QUEUES, queue_counts
 
     counts = queue_counts(user)
+    from beatdesk.core.clock import now
+
     return {
+        "now": now(),
         "form": form,
         "page": page,
         "total": visible_messages(user).count(),

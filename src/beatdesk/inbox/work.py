@@ -13,9 +13,9 @@ from django.db import transaction
 
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
-from beatdesk.audit.actions import Category, record
+from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
-from beatdesk.inbox.models import Message
+from beatdesk.inbox.models import Escalation, Message
 from beatdesk.inbox.queries import visible_messages
 
 if TYPE_CHECKING:
@@ -33,9 +33,50 @@ def _writable(user: User, message_id: int) -> Message:
 
 def _save(user: User, message: Message, action: str, fields: list[str], why: str = "") -> Message:
     with transaction.atomic():
+        if message.acknowledged_at is None:
+            message.acknowledged_at = now()
+            fields = [*fields, "acknowledged_at"]
         message.save(update_fields=fields)
+        Escalation.objects.filter(message=message, resolved_at__isnull=True).update(
+            resolved_at=now()
+        )
         record(user, Category.ALTERATION, action, message, justification=why)
     return message
+
+
+def acknowledge(message: Message) -> None:
+    """Any member of staff acting on a message meets its response target."""
+    if message.acknowledged_at is None:
+        Message.objects.filter(pk=message.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now()
+        )
+        Escalation.objects.filter(message=message, resolved_at__isnull=True).update(
+            resolved_at=now()
+        )
+
+
+def do_escalate_breaches() -> int:
+    """Messages past their response target that nobody has acknowledged go to the
+    supervisors (the alert bar and the "Missed targets" queue). Run it every minute."""
+    at = now()
+    breached = (
+        Message.objects.filter(due_at__lt=at, acknowledged_at__isnull=True)
+        .exclude(state=Message.State.CLOSED)
+        .filter(escalation__isnull=True)
+    )
+    count = 0
+    for message in breached:
+        with transaction.atomic():
+            Escalation.objects.create(message=message, escalated_at=at)
+            record_system(
+                "targets",
+                Category.ALTERATION,
+                "message.escalated",
+                message,
+                justification=f"response target passed at {message.due_at:%H:%M}",
+            )
+        count += 1
+    return count
 
 
 def check_claim(user: User, message_id: int) -> Message:

@@ -75,6 +75,9 @@ def check_reply(user: User, message_id: int, text: str) -> Post:
             idempotency_key=uuid.uuid4().hex,
         )
         record(user, Category.ALTERATION, "reply.written", post, justification=status)
+        from beatdesk.inbox.work import acknowledge
+
+        acknowledge(message)
         if status == Post.Status.SCHEDULED:
             transaction.on_commit(lambda: _send_later(post.pk))
     return post

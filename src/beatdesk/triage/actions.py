@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,12 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
         int, tuple[list[routing.CompiledRule], list[routing.AreaMatcher], Team | None]
     ] = {}
     at = now()
+    from beatdesk.inbox.models import ResponseTarget
+
+    targets = {
+        (t.force_id, t.grade): t.minutes
+        for t in ResponseTarget.objects.filter(force_id__in={m.account.force_id for m in messages})
+    }
     triages, alerts, replies = [], [], []
     for message, reading in zip(messages, readings, strict=True):
         force_id = message.account.force_id
@@ -67,6 +74,8 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
         message.routing_reason = decision.reason
         message.routed_at = at
         message.language = message.language or reading.language
+        minutes = targets.get((force_id, reading.grade))
+        message.due_at = message.received_at + dt.timedelta(minutes=minutes) if minutes else None
         triages.append(
             Triage(
                 message=message,
@@ -133,9 +142,9 @@ def _save_routing(messages: list[Message]) -> None:
     with connection.cursor() as cur:
         cur.executemany(
             f"UPDATE {table} SET team_id = %s, area_id = %s, routing_reason = %s, "  # noqa: S608
-            "routed_at = %s, language = %s WHERE id = %s",
+            "routed_at = %s, language = %s, due_at = %s WHERE id = %s",
             [
-                (m.team_id, m.area_id, m.routing_reason, m.routed_at, m.language, m.pk)
+                (m.team_id, m.area_id, m.routing_reason, m.routed_at, m.language, m.due_at, m.pk)
                 for m in messages
             ],
         )

@@ -24,7 +24,12 @@ def alerts(request: HttpRequest) -> HttpResponse:
     """The bar at the top of every page: grade-1 messages nobody has acknowledged yet."""
     user: User = request.user  # type: ignore[assignment]
     found = list(open_alerts(user)[:5]) if is_active_staff(user) else []
-    return render(request, "triage/_alerts.html", {"alerts": found})
+    missed = 0
+    if user.role in ("supervisor", "administrator"):
+        from beatdesk.inbox.queries import queue
+
+        missed = queue(user, "breached").count()
+    return render(request, "triage/_alerts.html", {"alerts": found, "missed": missed})
 
 
 @login_required

@@ -46,7 +46,10 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="keep the previous demo database")
         parser.add_argument("--no-replay", action="store_true", help="serve without traffic")
         parser.add_argument(
-            "--checkpoint-every", type=float, default=60.0, help="seconds between audit checkpoints"
+            "--checkpoint-every",
+            type=float,
+            default=30.0,
+            help="seconds between audit checkpoints and response-target checks",
         )
 
     def _fresh(self) -> None:
@@ -107,6 +110,9 @@ class Command(BaseCommand):
                     from beatdesk.inbox.work import wake_snoozed
 
                     wake_snoozed()
+                    from beatdesk.inbox.work import do_escalate_breaches
+
+                    do_escalate_breaches()
                     next_checkpoint = time.monotonic() + options["checkpoint_every"]
                 if any(c.poll() not in (None, 0) for c in children[:2]):
                     raise CommandError("the web server or worker stopped; see the messages above")

@@ -23,6 +23,9 @@ class Command(BaseCommand):
                 from beatdesk.inbox.work import wake_snoozed
 
                 wake_snoozed()
+                from beatdesk.inbox.work import do_escalate_breaches
+
+                do_escalate_breaches()
                 for account in fetchable_accounts():
                     outcome = do_fetch(account)
                     if outcome.status != "waiting" or options["verbosity"] > 1:
