@@ -12,6 +12,7 @@ urlpatterns = [
     path("triage/", include("beatdesk.triage.urls")),
     path("networks/", include("beatdesk.networks.urls")),
     path("publishing/", include("beatdesk.publishing.urls")),
+    path("cases/", include("beatdesk.cases.urls")),
     path("healthz", healthz),
     path("", include("beatdesk.networks.urls_public")),
     path("", include("beatdesk.inbox.urls")),

@@ -10,7 +10,7 @@ from django.db import transaction
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
-from beatdesk.cases.models import Case, ReferenceCounter
+from beatdesk.cases.models import Case, CaseNote, ReferenceCounter
 from beatdesk.core.clock import now
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
@@ -77,4 +77,60 @@ def do_create_case(
             justification=f"{case.reference} from {len(messages)} message(s)",
             payload=[m.pk for m in messages],
         )
+    return case
+
+
+def _case_for_writing(user: User, case_id: int) -> Case:
+    from beatdesk.cases.queries import visible_cases
+
+    if not is_active_staff(user) or user.role not in MESSAGE_WRITERS:
+        refuse(user, "cases.case", case_id, "this role cannot change cases")
+    case = visible_cases(user).filter(pk=case_id).first()
+    if case is None:
+        refuse(user, "cases.case", case_id, "the case belongs to another team")
+    return case
+
+
+def check_add_note(user: User, case_id: int, text: str) -> CaseNote:
+    case = _case_for_writing(user, case_id)
+    text = text.strip()
+    if not text:
+        raise ValidationError("write the note first")
+    with transaction.atomic():
+        note = CaseNote.objects.create(case=case, author=user, text=text)
+        record(user, Category.ALTERATION, "case.note_added", case, payload=text)
+    return note
+
+
+def check_update_case(
+    user: User,
+    case_id: int,
+    *,
+    status: str | None = None,
+    force_references: str | None = None,
+    legal_hold: bool | None = None,
+    legal_hold_reason: str = "",
+) -> Case:
+    case = _case_for_writing(user, case_id)
+    changed = []
+    if status is not None and status != case.status:
+        if status not in Case.Status.values:
+            raise ValidationError(f"unknown status {status!r}")
+        case.status = status
+        changed.append("status")
+    if force_references is not None and force_references.strip() != case.force_references:
+        case.force_references = force_references.strip()[:300]
+        changed.append("force_references")
+    if legal_hold is not None and legal_hold != case.legal_hold:
+        if legal_hold and not legal_hold_reason.strip():
+            raise ValidationError("say why the case is on legal hold")
+        case.legal_hold = legal_hold
+        case.legal_hold_reason = legal_hold_reason.strip()[:300] if legal_hold else ""
+        changed += ["legal_hold", "legal_hold_reason"]
+    if changed:
+        with transaction.atomic():
+            case.save(update_fields=[*changed, "updated_at"])
+            record(
+                user, Category.ALTERATION, "case.updated", case, justification=", ".join(changed)
+            )
     return case

@@ -48,6 +48,11 @@ class Case(models.Model):
         User, on_delete=models.PROTECT, related_name="assigned_cases", null=True, blank=True
     )
     messages = models.ManyToManyField(Message, related_name="cases", blank=True)
+    force_references = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The force's crime or incident numbers (Storm, Niche, Athena), as written.",
+    )
     legal_hold = models.BooleanField(default=False)
     legal_hold_reason = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -56,3 +61,18 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class CaseNote(models.Model):
+    """An internal note on a case: for colleagues only, never sent to any network."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"note on {self.case_id}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -35,3 +35,21 @@ def access_case(user: User, case_id: int, *, purpose: str) -> Case:
     with transaction.atomic():
         record(user, Category.CONSULTATION, "case.view", found, justification=purpose)
     return found
+
+
+def timeline(case: Case) -> list[Any]:
+    """Everything done to the case and its messages, from the audit log, oldest first."""
+    from django.db.models import Q
+
+    from beatdesk.audit.models import AuditEvent
+
+    message_ids = [str(pk) for pk in case.messages.values_list("pk", flat=True)]
+    return list(
+        AuditEvent.objects.filter(
+            Q(object_type="cases.case", object_id=str(case.pk))
+            | Q(object_type="inbox.message", object_id__in=message_ids)
+        )
+        .exclude(category="consultation")
+        .select_related("actor")
+        .order_by("sequence")
+    )

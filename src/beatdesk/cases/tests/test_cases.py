@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.cases.actions import check_create_case
+from beatdesk.cases.models import Case
 from beatdesk.cases.queries import access_case
 from beatdesk.testing.fixtures import route as do_route
 
@@ -57,3 +58,40 @@ def test_analysts_cannot_open_cases_and_bad_input_is_a_clear_error(users, two_me
         check_create_case(users["dana.desk"], two_messages, title="x", grade=7)
     with pytest.raises(ValidationError, match="at least one"):
         check_create_case(users["dana.desk"], [], title="x")
+
+
+def test_the_desk_opens_a_case_from_selected_messages_and_keeps_its_story(two_messages, client_for):
+    desk = client_for("dana.desk")
+    response = desk.post(
+        "/cases/new/", {"message": [str(i) for i in two_messages], "title": "Bikes", "grade": "2"}
+    )
+    case = Case.objects.get(title="Bikes")
+    assert response.status_code == 302 and response.url == f"/cases/{case.pk}/"
+    assert case.grade == 2 and case.messages.count() == 2
+    desk.post(f"/cases/{case.pk}/update/", {"note": "Spoke to the shop owner; CCTV requested."})
+    desk.post(
+        f"/cases/{case.pk}/update/",
+        {
+            "status": "in_progress",
+            "force_references": "CR/0456/26",
+            "hold_field": "1",
+            "legal_hold": "on",
+            "legal_hold_reason": "CCTV may be evidence",
+        },
+    )
+    case.refresh_from_db()
+    assert case.status == "in_progress" and case.force_references == "CR/0456/26"
+    assert case.legal_hold and case.notes.count() == 1
+    page = desk.get(f"/cases/{case.pk}/")
+    assert page.status_code == 200
+    for text in (b"CCTV requested", b"Legal hold", b"case.created", b"case.note_added"):
+        assert text in page.content
+    assert AuditEvent.objects.filter(action="case.view").exists()
+    no_reason = desk.post(
+        f"/cases/{case.pk}/update/", {"hold_field": "1"}, follow=True
+    )  # unticking the hold needs no reason
+    assert b"Case updated" in no_reason.content
+    case.refresh_from_db()
+    assert not case.legal_hold
+    bad = desk.post("/cases/new/", {"title": "nothing"}, follow=True)
+    assert b"at least one message" in bad.content
