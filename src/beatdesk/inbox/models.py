@@ -173,3 +173,17 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"escalation of message {self.message_id}"
+
+
+class BulkOperation(models.Model):
+    """One surge action on many messages at once, kept so it can be undone for a while."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=32)
+    description = models.CharField(max_length=300)
+    before = models.JSONField(help_text="Each message's state before: id -> fields.")
+    created_at = models.DateTimeField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.description

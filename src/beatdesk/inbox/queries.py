@@ -80,6 +80,13 @@ def inbox_page(
     """The newest messages matching the filter. A list of what a person saw is audited
     as one consultation (only when what is shown changes, so live polling stays quiet)."""
     qs = queue(user, flt.queue).select_related("account", "team", "area", "triage", "assignee")
+    qs = apply_filter(qs, flt)
+    if since_id:
+        qs = qs.filter(pk__gt=since_id)
+    return list(qs[:limit])
+
+
+def apply_filter(qs: QuerySet[Message], flt: InboxFilter) -> QuerySet[Message]:
     if flt.network:
         qs = qs.filter(network=flt.network)
     if flt.account:
@@ -90,9 +97,7 @@ def inbox_page(
         qs = qs.filter(triage__contact_type=flt.contact_type)
     if flt.grade:
         qs = qs.filter(triage__grade=flt.grade)
-    if since_id:
-        qs = qs.filter(pk__gt=since_id)
-    return list(qs[:limit])
+    return qs
 
 
 def audit_list_view(user: User, messages: list[Message], flt: InboxFilter, last: str) -> str:

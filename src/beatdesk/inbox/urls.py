@@ -8,4 +8,6 @@ urlpatterns = [
     path("inbox/rows/", views.rows, name="rows"),
     path("messages/<int:pk>/", views.message_detail, name="message"),
     path("messages/<int:pk>/work/", views.work, name="work"),
+    path("desk/bulk/", views.bulk, name="bulk"),
+    path("desk/bulk/<int:pk>/undo/", views.bulk_undo, name="bulk_undo"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -31,6 +32,16 @@ def _filter(request: HttpRequest, user: User) -> tuple[InboxFilterForm, InboxFil
         accounts=NetworkAccount.objects.filter(force=user.force),
         areas=Area.objects.filter(force=user.force),
     )
+    return _filter_from(form)
+
+
+def _filtered(qs: QuerySet[Message], flt: InboxFilter) -> QuerySet[Message]:
+    from beatdesk.inbox.queries import apply_filter
+
+    return apply_filter(qs, flt)
+
+
+def _filter_from(form: InboxFilterForm) -> tuple[InboxFilterForm, InboxFilter]:
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         flt = InboxFilter(
@@ -73,7 +84,11 @@ def _rows_context(request: HttpRequest, user: User) -> dict[str, object]:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    return render(request, "inbox/index.html", _rows_context(request, user))
+    context = _rows_context(request, user)
+    context["staff"] = User.objects.filter(force=user.force, is_active=True).exclude(role="adviser")
+    context["outcomes"] = Message.Outcome.choices
+    context["last_bulk"] = request.session.get("last_bulk")
+    return render(request, "inbox/index.html", context)
 
 
 @login_required
@@ -177,3 +192,62 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
             }[action],
         )
     return redirect("inbox:message", pk)
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Preview a surge action, then apply it (with an undo link), on the selection or on
+    everything the current filter matches."""
+    from urllib.parse import urlsplit
+
+    from django.http import QueryDict
+
+    from beatdesk.inbox import bulk as surge
+    from beatdesk.inbox.queries import queue
+
+    user: User = request.user  # type: ignore[assignment]
+    back = request.POST.get("next") or "/"
+    query = QueryDict(urlsplit(back).query)
+    if request.POST.get("scope") == "filter":
+        form = InboxFilterForm(
+            query or None,
+            accounts=NetworkAccount.objects.filter(force=user.force),
+            areas=Area.objects.filter(force=user.force),
+        )
+        _, flt = _filter_from(form)
+        targets = _filtered(queue(user, flt.queue), flt)
+    else:
+        ids = [int(v) for v in request.POST.getlist("message") if v.isdigit()]
+        targets = visible_messages(user).filter(pk__in=ids)
+    action = request.POST.get("action", "")
+    assignee = User.objects.filter(
+        pk=request.POST.get("assignee") or 0, force=user.force, is_active=True
+    ).first()
+    outcome = request.POST.get("outcome", "")
+    try:
+        if request.POST.get("confirm") == "1":
+            operation = surge.apply(user, targets, action, assignee=assignee, outcome=outcome)
+            messages.success(request, f"Done: {operation.description}.")
+            request.session["last_bulk"] = operation.pk
+            return redirect(back)
+        plan = surge.preview(user, targets, action, assignee=assignee, outcome=outcome)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect(back)
+    return render(request, "inbox/bulk_preview.html", {"plan": plan, "post": request.POST})
+
+
+@login_required
+@require_POST
+def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    from beatdesk.inbox import bulk as surge
+
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        operation = surge.undo(user, pk)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, f"Undone: {operation.description}.")
+    return redirect(request.POST.get("next") or "/")
