@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Area, User
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
+from beatdesk.audit.actions import Category, record
 from beatdesk.inbox.forms import InboxFilterForm
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import (
@@ -251,3 +253,55 @@ def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Undone: {operation.description}.")
     return redirect(request.POST.get("next") or "/")
+
+
+@login_required
+def handover(request: HttpRequest) -> HttpResponse:
+    """One printable page for the next shift: what is open, breached, in hand, and what
+    was promised to whom (replies waiting to go), plus open cases."""
+    from beatdesk.cases.queries import visible_cases
+    from beatdesk.core.clock import now
+    from beatdesk.inbox.queries import queue, queue_counts
+    from beatdesk.publishing.models import Post
+
+    user: User = request.user  # type: ignore[assignment]
+    if not is_active_staff(user):
+        refuse(user, "inbox.message", "handover", "the hand-over is for staff")
+    in_hand = (
+        queue(user, "all")
+        .filter(state=Message.State.CLAIMED)
+        .select_related("assignee", "triage", "account")
+        .order_by("assignee__first_name", "triage__grade", "received_at")
+    )
+    breached = queue(user, "breached").select_related("triage", "account")
+    promised = (
+        Post.objects.filter(
+            in_reply_to__in=visible_messages(user).values("pk"),
+            status__in=["awaiting_approval", "scheduled", "sending", "failed", "draft"],
+        )
+        .select_related("in_reply_to", "author", "account")
+        .order_by("created_at")
+    )
+    with transaction.atomic():
+        record(
+            user,
+            Category.CONSULTATION,
+            "handover.view",
+            object_type="inbox.message",
+            object_id="handover",
+            justification="shift hand-over",
+        )
+    return render(
+        request,
+        "inbox/handover.html",
+        {
+            "now": now(),
+            "counts": queue_counts(user),
+            "in_hand": in_hand[:200],
+            "breached": breached[:200],
+            "promised": promised[:200],
+            "cases": visible_cases(user)
+            .exclude(status="closed")
+            .select_related("team", "assignee")[:200],
+        },
+    )

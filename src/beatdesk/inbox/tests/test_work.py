@@ -93,3 +93,14 @@ def test_the_desk_page_offers_the_actions_and_says_why_one_fails(traffic, client
     listing = desk.get("/", {"queue": "mine"})
     assert b"what time does the PCSO surgery" in listing.content
     assert b'data-queue="emergencies"' in listing.content
+
+
+def test_the_hand_over_page_shows_what_the_next_shift_inherits(traffic, users, client_for):
+    work.check_claim(users["dana.desk"], traffic["question"])
+    page = client_for("sgt.hughes").get("/desk/handover/")
+    assert page.status_code == 200
+    assert b"In hand" in page.content and b"PCSO surgery" in page.content
+    assert b"Reply drafted" not in page.content
+    assert b"please call 999" in page.content.lower() or b"999" in page.content  # the drafted reply
+    assert AuditEvent.objects.filter(action="handover.view").exists()
+    assert client_for("ruth.iag").get("/desk/handover/").status_code == 403
