@@ -19,6 +19,16 @@ class InboxFilterForm(forms.Form):
         queryset=Area.objects.none(), required=False, empty_label="All areas"
     )
     queue = forms.ChoiceField(choices=[], required=False)
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    language = forms.CharField(required=False, max_length=8)
+    personal_data = forms.TypedChoiceField(
+        choices=[("", "Either"), ("yes", "Has personal data"), ("no", "No personal data")],
+        required=False,
+        coerce=lambda v: v == "yes",
+        empty_value=None,
+    )
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     contact_type = forms.ChoiceField(
         choices=[("", "All types"), *ContactType.choices], required=False
     )

@@ -67,6 +67,11 @@ class InboxFilter:
     contact_type: str = ""
     grade: int | None = None
     queue: str = "all"
+    q: str = ""
+    language: str = ""
+    personal_data: bool | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
 
     @property
     def description(self) -> str:
@@ -86,7 +91,50 @@ def inbox_page(
     return list(qs[:limit])
 
 
+def search(qs: QuerySet[Message], words: str) -> QuerySet[Message]:
+    """Full-text search: SQLite FTS5, PostgreSQL text search; words are all required."""
+    import re
+
+    from django.db import connection
+
+    terms = re.findall(r"\w+", words, flags=re.UNICODE)[:12]
+    if not terms:
+        return qs
+    if connection.vendor == "sqlite":
+        match = " ".join(f'"{t}"' for t in terms)
+        return qs.extra(  # noqa: S610 (parameterised; FTS5 has no ORM lookup)
+            where=[
+                "inbox_message.id IN (SELECT rowid FROM inbox_message_fts"
+                " WHERE inbox_message_fts MATCH %s)"
+            ],
+            params=[match],
+        )
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        return qs.annotate(_search=SearchVector("text", config="simple")).filter(
+            _search=SearchQuery(" ".join(terms), config="simple")
+        )
+    for term in terms:
+        qs = qs.filter(text__icontains=term)
+    return qs
+
+
 def apply_filter(qs: QuerySet[Message], flt: InboxFilter) -> QuerySet[Message]:
+    if flt.q:
+        qs = search(qs, flt.q)
+    if flt.language:
+        qs = qs.filter(language=flt.language)
+    if flt.personal_data is not None:
+        qs = (
+            qs.exclude(triage__personal_data=[])
+            if flt.personal_data
+            else qs.filter(triage__personal_data=[])
+        )
+    if flt.since:
+        qs = qs.filter(received_at__date__gte=flt.since)
+    if flt.until:
+        qs = qs.filter(received_at__date__lte=flt.until)
     if flt.network:
         qs = qs.filter(network=flt.network)
     if flt.account:

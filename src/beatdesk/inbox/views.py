@@ -53,6 +53,11 @@ def _filter_from(form: InboxFilterForm) -> tuple[InboxFilterForm, InboxFilter]:
             contact_type=data["contact_type"] or "",
             grade=data["grade"],
             queue=data["queue"] or "all",
+            q=data["q"] or "",
+            language=(data["language"] or "").strip().lower(),
+            personal_data=data["personal_data"],
+            since=data["since"],
+            until=data["until"],
         )
     else:
         flt = InboxFilter()
