@@ -109,6 +109,12 @@ class User(AbstractUser):
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.OFFICER)
     teams = models.ManyToManyField(Team, blank=True, related_name="members")
     collar_number = models.CharField(max_length=16, blank=True)
+    on_shift = models.BooleanField(
+        default=False, help_text="Takes new work from auto-assignment while on shift."
+    )
+    capacity = models.PositiveSmallIntegerField(
+        default=8, help_text="How many messages this person can have in hand at once."
+    )
 
     @property
     def is_staff_role(self) -> bool:

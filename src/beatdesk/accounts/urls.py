@@ -7,4 +7,5 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("two-factor/", views.second_factor, name="second_factor"),
     path("logout/", views.logout_view, name="logout"),
+    path("shift/", views.shift, name="shift"),
 ]

@@ -93,3 +93,21 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         logout(request)
         return redirect("accounts:login")
     return render(request, "accounts/logout.html")
+
+
+@login_required
+def shift(request: HttpRequest) -> HttpResponse:
+    """Going on or off shift: auto-assignment only gives work to people on shift."""
+    user: User = request.user  # type: ignore[assignment]
+    if request.method == "POST" and user.is_staff_role:
+        with transaction.atomic():
+            user.on_shift = request.POST.get("on_shift") == "1"
+            user.save(update_fields=["on_shift"])
+            record(user, Category.ALTERATION, "shift.on" if user.on_shift else "shift.off", user)
+        messages.success(
+            request,
+            "You are on shift: new messages come to you as you have room."
+            if user.on_shift
+            else "You are off shift: no new work will be assigned to you.",
+        )
+    return redirect(request.POST.get("next") or settings.LOGIN_REDIRECT_URL)

@@ -114,7 +114,11 @@ class Message(models.Model):
 
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     assignee = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_messages",
     )
     snoozed_until = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)

@@ -135,3 +135,65 @@ def wake_snoozed() -> int:
     return Message.objects.filter(state=Message.State.SNOOZED, snoozed_until__lte=now()).update(
         state=Message.State.OPEN, snoozed_until=None
     )
+
+
+AUTO_ROLES = ("desk_operator", "officer")
+
+
+def do_auto_assign(limit: int = 500) -> int:
+    """Give unassigned messages, most urgent and longest waiting first, to the on-shift
+    member of the message's team with the least in hand, never beyond their capacity —
+    not blind round robin."""
+    from django.db.models import Count, F, Q
+
+    from beatdesk.accounts.models import User
+
+    people = list(
+        User.objects.filter(is_active=True, on_shift=True, role__in=AUTO_ROLES)
+        .annotate(
+            load=Count(
+                "assigned_messages",
+                filter=Q(assigned_messages__state=Message.State.CLAIMED),
+            )
+        )
+        .prefetch_related("teams")
+    )
+    if not people:
+        return 0
+    load = {p.pk: p.load for p in people}
+    teams = {p.pk: {t.pk for t in p.teams.all()} for p in people}
+    waiting = (
+        Message.objects.filter(state=Message.State.OPEN, assignee__isnull=True, team__isnull=False)
+        .order_by(F("triage__grade").asc(nulls_last=True), "received_at")
+        .select_related("account")[:limit]
+    )
+    given = 0
+    for message in waiting:
+        able = [
+            p
+            for p in people
+            if p.force_id == message.account.force_id
+            and message.team_id in teams[p.pk]
+            and load[p.pk] < p.capacity
+        ]
+        if not able:
+            continue
+        chosen = min(able, key=lambda p: (load[p.pk] / max(p.capacity, 1), load[p.pk]))
+        with transaction.atomic():
+            claimed = Message.objects.filter(
+                pk=message.pk, state=Message.State.OPEN, assignee__isnull=True
+            ).update(assignee=chosen, state=Message.State.CLAIMED)
+            if not claimed:
+                continue
+            record_system(
+                "auto_assign",
+                Category.ALTERATION,
+                "message.auto_assigned",
+                message,
+                justification=(
+                    f"to user {chosen.pk}: on shift, {load[chosen.pk]} of {chosen.capacity} in hand"
+                ),
+            )
+        load[chosen.pk] += 1
+        given += 1
+    return given

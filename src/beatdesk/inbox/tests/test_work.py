@@ -104,3 +104,47 @@ def test_the_hand_over_page_shows_what_the_next_shift_inherits(traffic, users, c
     assert b"please call 999" in page.content.lower() or b"999" in page.content  # the drafted reply
     assert AuditEvent.objects.filter(action="handover.view").exists()
     assert client_for("ruth.iag").get("/desk/handover/").status_code == 403
+
+
+def test_auto_assignment_fills_the_least_loaded_on_shift_person_within_capacity(
+    deliver, users, force
+):
+    from beatdesk.accounts.models import User
+
+    desk_team = force.teams.get(slug="digital-desk")
+    dana = users["dana.desk"]
+    lee = User.objects.create_user(
+        "lee.desk", password="x" * 12, force=force, role="desk_operator", first_name="Lee"
+    )
+    lee.teams.add(desk_team)
+    for u, cap in ((dana, 2), (lee, 3)):
+        u.on_shift, u.capacity = True, cap
+        u.save()
+    for i in range(7):
+        route(
+            deliver(
+                {
+                    "id": f"q{i}",
+                    "network": "x",
+                    "account": "@WestmerePolice",
+                    "text": f"question number {i} about parking permits",
+                }
+            ).message_id
+        )
+    assert work.do_auto_assign() == 5  # 2 + 3: nobody beyond capacity
+    assert Message.objects.filter(assignee=dana).count() == 2
+    assert Message.objects.filter(assignee=lee).count() == 3
+    assert Message.objects.filter(assignee__isnull=True).count() == 2
+    assert AuditEvent.objects.filter(action="message.auto_assigned").count() == 5
+    lee.on_shift = False
+    lee.save()
+    work.check_close(dana, Message.objects.filter(assignee=dana).first().pk, "answered")
+    assert work.do_auto_assign() == 1  # dana has room again; lee is off shift
+
+
+def test_going_on_shift_from_the_header(client_for, users):
+    desk = client_for("dana.desk")
+    desk.post("/accounts/shift/", {"on_shift": "1", "next": "/"})
+    users["dana.desk"].refresh_from_db()
+    assert users["dana.desk"].on_shift
+    assert b"On shift" in desk.get("/").content

@@ -26,6 +26,9 @@ class Command(BaseCommand):
                 from beatdesk.inbox.work import do_escalate_breaches
 
                 do_escalate_breaches()
+                from beatdesk.inbox.work import do_auto_assign
+
+                do_auto_assign()
                 for account in fetchable_accounts():
                     outcome = do_fetch(account)
                     if outcome.status != "waiting" or options["verbosity"] > 1:
