@@ -75,7 +75,9 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
         message.routed_at = at
         message.language = message.language or reading.language
         minutes = targets.get((force_id, reading.grade))
-        message.due_at = message.received_at + dt.timedelta(minutes=minutes) if minutes else None
+        message.due_at = (
+            message.received_at + dt.timedelta(minutes=minutes) if minutes is not None else None
+        )
         triages.append(
             Triage(
                 message=message,
