@@ -105,6 +105,20 @@ def rows(request: HttpRequest) -> HttpResponse:
     return render(request, "inbox/_rows.html", _rows_context(request, user))
 
 
+def _conversation_cases(user: User, message: Message) -> list[object]:
+    """Cases opened from any message of this conversation (not a profile of the person)."""
+    from beatdesk.cases.queries import visible_cases
+
+    if message.conversation_id is None:
+        return []
+    return list(
+        visible_cases(user)
+        .filter(messages__conversation_id=message.conversation_id)
+        .distinct()
+        .order_by("-created_at")[:20]
+    )
+
+
 def _filled_templates(message: Message, user: User) -> list[dict[str, str]]:
     from beatdesk.publishing.models import ReplyTemplate
     from beatdesk.publishing.replies import fill
@@ -134,6 +148,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "message": message,
             "triage": getattr(message, "triage", None),
             "thread": thread_of(user, message),
+            "earlier_cases": _conversation_cases(user, message),
             "can_correct": user.role in CORRECTING_ROLES,
             "can_work": user.role in MESSAGE_WRITERS,
             "staff": User.objects.filter(force=user.force, is_active=True)

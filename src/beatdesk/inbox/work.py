@@ -113,6 +113,8 @@ def check_close(user: User, message_id: int, outcome: str, reference: str = "") 
         raise ValidationError(f"choose an outcome: {', '.join(Message.Outcome.values)}")
     if outcome == Message.Outcome.CRIME_RECORDED and not reference.strip():
         raise ValidationError("a recorded crime needs the force's crime number")
+    if outcome == Message.Outcome.ABUSE_HIDDEN:
+        _hide_on_network(user, message)
     message.state, message.outcome = Message.State.CLOSED, outcome
     message.outcome_reference, message.closed_at = reference.strip()[:64], now()
     return _save(
@@ -122,6 +124,31 @@ def check_close(user: User, message_id: int, outcome: str, reference: str = "") 
         ["state", "outcome", "outcome_reference", "closed_at"],
         outcome,
     )
+
+
+def _hide_on_network(user: User, message: Message) -> None:
+    """Hide an abusive comment where the network lets a page do it (Facebook, Instagram)."""
+    from beatdesk.networks.base import NetworkRefused, TransientError
+    from beatdesk.networks.registry import UnknownNetwork, connector
+
+    try:
+        hide = getattr(connector(message.account.kind), "hide_comment", None)
+    except UnknownNetwork:
+        hide = None
+    if hide is None or message.account.kind != message.network:
+        return  # the network has no hiding for a page: the outcome records the decision
+    try:
+        hide(message.account, message.external_id)
+    except (NetworkRefused, TransientError) as exc:
+        raise ValidationError(f"the network did not hide it: {exc}") from exc
+    with transaction.atomic():
+        record(
+            user,
+            Category.DISCLOSURE,
+            "message.hidden_on_network",
+            message,
+            recipient=f"{message.network}:{message.account.handle}",
+        )
 
 
 def check_reopen(user: User, message_id: int) -> Message:

@@ -624,3 +624,27 @@ def test_fetched_comments_become_messages_through_the_one_ingestion_path(fb_acco
     outcome = do_fetch(fb_account)
     assert outcome.status == "fetched" and outcome.stored == outcome.fetched > 0
     assert Message.objects.filter(network="facebook").count() == outcome.stored
+
+
+def test_closing_an_abusive_comment_as_hidden_hides_it_on_facebook(fb_account, fake_network, users):
+    from beatdesk.inbox import work
+    from beatdesk.inbox.actions import do_receive
+    from beatdesk.testing.fixtures import route
+
+    comment = "801234567890123_990000000000002"
+    fake_network.route("POST", f"/v21.0/{comment}", Response(200, {"success": True}))
+    body = json.dumps(
+        {
+            "id": comment,
+            "message": "you lot are useless pigs",
+            "created_time": "2026-03-14T10:00:00+0000",
+            "from": {"id": "555", "name": "Angry Person"},
+            "post_id": "801234567890123_1",
+        }
+    )
+    message = route(do_receive(fb_account, body).message_id)
+    work.check_close(users["dana.desk"], message.pk, "abuse_hidden")
+    (hide,) = fake_network.calls("POST", f"/v21.0/{comment}")
+    assert "is_hidden" in hide.body.decode()
+    message.refresh_from_db()
+    assert message.state == "closed" and message.outcome == "abuse_hidden"
