@@ -62,6 +62,10 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
     }
     triages, alerts, replies = [], [], []
     for message, reading in zip(messages, readings, strict=True):
+        if message.network == "rss" and reading.grade == Grade.EMERGENCY:
+            # A news or council feed reports events; it is not someone asking for help.
+            reading.contact_type, reading.grade = "information", Grade.SCHEDULED
+            reading.reasons = [*reading.reasons, "a news feed item, not a report to the police"]
         force_id = message.account.force_id
         if force_id not in contexts:
             contexts[force_id] = _routing_context(force_id)

@@ -23,13 +23,15 @@ from beatdesk.triage.queries import open_alerts, rules_for
 def alerts(request: HttpRequest) -> HttpResponse:
     """The bar at the top of every page: grade-1 messages nobody has acknowledged yet."""
     user: User = request.user  # type: ignore[assignment]
-    found = list(open_alerts(user)[:5]) if is_active_staff(user) else []
+    alerts_open = open_alerts(user) if is_active_staff(user) else None
+    found = list(alerts_open[:2]) if alerts_open is not None else []
+    more = max(alerts_open.count() - len(found), 0) if alerts_open is not None else 0
     missed = 0
     if user.role in ("supervisor", "administrator"):
         from beatdesk.inbox.queries import queue
 
         missed = queue(user, "breached").count()
-    return render(request, "triage/_alerts.html", {"alerts": found, "missed": missed})
+    return render(request, "triage/_alerts.html", {"alerts": found, "more": more, "missed": missed})
 
 
 @login_required

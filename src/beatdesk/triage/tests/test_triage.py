@@ -190,3 +190,22 @@ def test_retrain_learns_from_corrections_and_reports_before_and_after(
     from beatdesk.triage.bundle import load_bundle
 
     load_bundle.cache_clear()
+
+
+def test_a_news_feed_item_about_a_stabbing_is_information_not_an_alert(deliver):
+    message = post(
+        deliver,
+        "LIVE: man with a knife outside the Spar on Dudley Rd right now, police racing there",
+        account="westmere-gazette-feed",
+        network="rss",
+    )
+    assert message.triage.grade == 3 and message.triage.contact_type == "information"
+    assert not Alert.objects.filter(message=message).exists()
+    assert any("news feed" in r for r in message.triage.reasons)
+
+
+def test_the_alert_bar_shows_two_and_counts_the_rest(deliver, client_for):
+    for i in range(4):
+        post(deliver, f"{KNIFE} ({i})", id_=f"x-k{i}")
+    bar = client_for("dana.desk").get("/triage/alerts/").content
+    assert bar.count(b"data-alert-id") == 2 and b"2 more grade-1 messages" in bar
