@@ -38,7 +38,16 @@ def _check(user: User) -> None:
         refuse(user, "inbox.message", "bulk", "this role cannot act on messages in bulk")
 
 
-def _describe(action: str, count: int, assignee: User | None, outcome: str) -> str:
+def _describe(
+    action: str, count: int, assignee: User | None, outcome: str, template: object = None
+) -> str:
+    if action == "reply":
+        if template is None:
+            raise ValidationError("choose the template to reply with")
+        return (
+            f"reply to {count} message(s) with '{template}' and close them as answered "
+            "(replies cannot be called back once sent)"
+        )
     if action == "assign":
         if assignee is None:
             raise ValidationError("choose who to assign them to")
@@ -59,13 +68,16 @@ def preview(
     *,
     assignee: User | None = None,
     outcome: str = "",
+    template: object = None,
 ) -> Plan:
     _check(user)
     targets = targets.exclude(state=Message.State.CLOSED)
     count = targets.count()
     if not count:
         raise ValidationError("no open messages match")
-    return Plan(action, count, list(targets[:10]), _describe(action, count, assignee, outcome))
+    return Plan(
+        action, count, list(targets[:10]), _describe(action, count, assignee, outcome, template)
+    )
 
 
 def apply(
@@ -75,6 +87,7 @@ def apply(
     *,
     assignee: User | None = None,
     outcome: str = "",
+    template: object = None,
 ) -> BulkOperation:
     _check(user)
     targets = targets.exclude(state=Message.State.CLOSED)
@@ -83,7 +96,7 @@ def apply(
         rows = list(targets.select_for_update().values("pk", *FIELDS))
         if not rows:
             raise ValidationError("no open messages match")
-        description = _describe(action, len(rows), assignee, outcome)
+        description = _describe(action, len(rows), assignee, outcome, template)
         before = {
             str(r["pk"]): {
                 k: (v.isoformat() if isinstance(v, dt.datetime) else v)
@@ -96,6 +109,11 @@ def apply(
         if action == "assign":
             assert assignee is not None
             chosen.update(assignee=assignee, state=Message.State.CLAIMED)
+        elif action == "reply":
+            _reply_all(user, chosen, template)
+            chosen.update(
+                state=Message.State.CLOSED, outcome=Message.Outcome.ANSWERED, closed_at=at
+            )
         else:
             chosen.update(state=Message.State.CLOSED, outcome=outcome, closed_at=at)
         chosen.filter(acknowledged_at__isnull=True).update(acknowledged_at=at)
@@ -111,6 +129,44 @@ def apply(
             payload=sorted(int(k) for k in before),
         )
     return operation
+
+
+def _reply_all(user: User, chosen: QuerySet[Message], template: object) -> None:
+    """One reply per message, each filled in for its own author, sent in the background."""
+    import uuid
+
+    from beatdesk.publishing.models import Post, ReplyTemplate
+    from beatdesk.publishing.replies import LIMITS, fill
+    from beatdesk.publishing.tasks import send_post
+
+    assert isinstance(template, ReplyTemplate)
+    posts = []
+    for message in chosen.select_related("account__force"):
+        text = fill(template, message, user)
+        limit = LIMITS.get(message.account.kind)
+        if limit is not None and len(text) > limit:
+            raise ValidationError(
+                f"the template is too long for {message.account.get_kind_display()} ({limit})"
+            )
+        posts.append(
+            Post(
+                force=message.account.force,
+                account=message.account,
+                author=user,
+                text=text,
+                in_reply_to=message,
+                status=Post.Status.SCHEDULED,
+                idempotency_key=uuid.uuid4().hex,
+            )
+        )
+    created = Post.objects.bulk_create(posts)
+    ids = [p.pk for p in created]
+
+    def enqueue() -> None:
+        for pk in ids:
+            send_post.enqueue(pk)
+
+    transaction.on_commit(enqueue)
 
 
 def undo(user: User, operation_id: int) -> BulkOperation:

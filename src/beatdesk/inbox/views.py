@@ -94,6 +94,9 @@ def index(request: HttpRequest) -> HttpResponse:
     context = _rows_context(request, user)
     context["staff"] = User.objects.filter(force=user.force, is_active=True).exclude(role="adviser")
     context["outcomes"] = Message.Outcome.choices
+    from beatdesk.publishing.models import ReplyTemplate
+
+    context["reply_templates"] = ReplyTemplate.objects.filter(force=user.force)
     context["last_bulk"] = request.session.get("last_bulk")
     return render(request, "inbox/index.html", context)
 
@@ -247,13 +250,22 @@ def bulk(request: HttpRequest) -> HttpResponse:
         pk=request.POST.get("assignee") or 0, force=user.force, is_active=True
     ).first()
     outcome = request.POST.get("outcome", "")
+    from beatdesk.publishing.models import ReplyTemplate
+
+    template = ReplyTemplate.objects.filter(
+        pk=request.POST.get("template") or 0, force=user.force
+    ).first()
     try:
         if request.POST.get("confirm") == "1":
-            operation = surge.apply(user, targets, action, assignee=assignee, outcome=outcome)
+            operation = surge.apply(
+                user, targets, action, assignee=assignee, outcome=outcome, template=template
+            )
             messages.success(request, f"Done: {operation.description}.")
             request.session["last_bulk"] = operation.pk
             return redirect(back)
-        plan = surge.preview(user, targets, action, assignee=assignee, outcome=outcome)
+        plan = surge.preview(
+            user, targets, action, assignee=assignee, outcome=outcome, template=template
+        )
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         return redirect(back)

@@ -80,3 +80,23 @@ def test_the_desk_previews_then_applies_on_everything_a_filter_matches(flood, cl
         follow=True,
     )
     assert b"no open messages match" in nothing.content
+
+
+def test_replying_to_a_whole_surge_with_a_template(flood, users):
+    from beatdesk.publishing.models import Post, ReplyTemplate
+
+    dana = users["dana.desk"]
+    template = ReplyTemplate.objects.get(name="Passed to the local team")
+    chosen = visible_messages(dana).filter(external_id__in=["s-1", "s-2", "s-3"])
+    with pytest.raises(ValidationError, match="choose the template"):
+        bulk.preview(dana, chosen, "reply")
+    plan = bulk.preview(dana, chosen, "reply", template=template)
+    assert "cannot be called back" in plan.description
+    bulk.apply(dana, chosen, "reply", template=template)
+    posts = Post.objects.filter(in_reply_to__external_id__in=["s-1", "s-2", "s-3"])
+    assert posts.count() == 3 and all("neighbourhood team" in p.text for p in posts)
+    assert set(posts.values_list("status", flat=True)) == {"scheduled"}
+    assert (
+        Message.objects.filter(external_id__in=["s-1", "s-2", "s-3"], outcome="answered").count()
+        == 3
+    )
