@@ -10,5 +10,6 @@ urlpatterns = [
     path("messages/<int:pk>/work/", views.work, name="work"),
     path("desk/bulk/", views.bulk, name="bulk"),
     path("desk/handover/", views.handover, name="handover"),
+    path("desk/targets/", views.targets, name="targets"),
     path("desk/bulk/<int:pk>/undo/", views.bulk_undo, name="bulk_undo"),
 ]

@@ -337,3 +337,47 @@ def handover(request: HttpRequest) -> HttpResponse:
             .select_related("team", "assignee")[:200],
         },
     )
+
+
+@login_required
+def targets(request: HttpRequest) -> HttpResponse:
+    """The force's response targets per grade; supervisors and administrators set them."""
+    from beatdesk.core.grades import Grade
+    from beatdesk.inbox.models import ResponseTarget
+
+    user: User = request.user  # type: ignore[assignment]
+    if user.role not in ("supervisor", "administrator") or not is_active_staff(user):
+        refuse(user, "inbox.responsetarget", "*", "only supervisors set response targets")
+    current = {t.grade: t.minutes for t in ResponseTarget.objects.filter(force=user.force)}
+    errors: list[str] = []
+    if request.method == "POST":
+        wanted: dict[int, int | None] = {}
+        for grade in Grade.values:
+            raw = request.POST.get(f"grade_{grade}", "").strip()
+            if not raw:
+                wanted[grade] = None
+            elif raw.isdigit() and int(raw) <= 60 * 24 * 30:
+                wanted[grade] = int(raw)
+            else:
+                errors.append(f"grade {grade}: minutes, a whole number up to 43200")
+        if not errors:
+            with transaction.atomic():
+                for grade, minutes in wanted.items():
+                    if minutes is None:
+                        ResponseTarget.objects.filter(force=user.force, grade=grade).delete()
+                    else:
+                        ResponseTarget.objects.update_or_create(
+                            force=user.force, grade=grade, defaults={"minutes": minutes}
+                        )
+                record(
+                    user,
+                    Category.ALTERATION,
+                    "targets.saved",
+                    object_type="inbox.responsetarget",
+                    object_id="*",
+                    justification=str(wanted),
+                )
+            messages.success(request, "Targets saved: new messages follow them at once.")
+            return redirect("inbox:targets")
+    rows = [(g, label, current.get(g)) for g, label in Grade.choices]
+    return render(request, "inbox/targets.html", {"rows": rows, "errors": errors})

@@ -59,3 +59,21 @@ def test_a_missed_target_escalates_to_supervisors_until_acknowledged(emergency, 
     assert queue(sergeant, "breached").count() == 0
     emergency.refresh_from_db()
     assert emergency.acknowledged_at is not None
+
+
+def test_supervisors_set_the_targets_and_new_messages_follow_them(client_for, deliver):
+    sergeant = client_for("sgt.hughes")
+    assert sergeant.get("/desk/targets/").status_code == 200
+    bad = sergeant.post("/desk/targets/", {"grade_1": "soon"})
+    assert b"whole number" in bad.content
+    sergeant.post(
+        "/desk/targets/", {"grade_1": "2", "grade_2": "30", "grade_3": "", "grade_4": "60"}
+    )
+    message = route(
+        deliver(
+            {"id": "k2", "network": "x", "text": KNIFE, "account": "@WestmerePolice"}
+        ).message_id
+    )
+    assert message.due_at == message.received_at + dt.timedelta(minutes=2)
+    assert AuditEvent.objects.filter(action="targets.saved").exists()
+    assert client_for("dana.desk").get("/desk/targets/").status_code == 403
