@@ -753,3 +753,22 @@ def test_fetched_notifications_become_messages_through_the_one_ingestion_path(bs
     outcome = do_fetch(acc)
     assert outcome.status == "fetched" and outcome.stored == outcome.fetched > 0
     assert Message.objects.filter(network="bluesky").count() == outcome.stored
+
+
+def test_the_poller_waits_until_the_servers_reset_time(bsky, account):
+    import datetime as dt
+
+    from beatdesk.networks.actions import do_fetch
+    from beatdesk.networks.models import ChannelHealth
+
+    acc = bluesky_account(account, bsky)
+    reset = int(time.time()) + 300
+    bsky.fail_next("429", headers={"RateLimit-Reset": str(reset)})
+    outcome = do_fetch(acc)
+    if outcome.status == "fetched":  # the session call took the 429 and was retried
+        bsky.fail_next("429", headers={"RateLimit-Reset": str(reset)})
+        outcome = do_fetch(acc, force=True)
+    assert outcome.status == "failed"
+    waits_until = ChannelHealth.objects.get(account=acc).next_attempt_at
+    assert waits_until >= dt.datetime.fromtimestamp(reset - 2, tz=dt.UTC)
+    assert do_fetch(acc).status == "waiting"

@@ -648,3 +648,18 @@ def test_closing_an_abusive_comment_as_hidden_hides_it_on_facebook(fb_account, f
     assert "is_hidden" in hide.body.decode()
     message.refresh_from_db()
     assert message.state == "closed" and message.outcome == "abuse_hidden"
+
+
+def test_the_poller_waits_as_long_as_graph_says(fb_account, fake_network):
+    import datetime as dt
+
+    from beatdesk.networks.actions import do_fetch
+    from beatdesk.networks.models import ChannelHealth
+
+    fake_network.route("GET", FEED, load("page_feed.json"))
+    fake_network.fail_next("429", headers={"Retry-After": "300"})
+    started = dt.datetime.now(dt.UTC)
+    assert do_fetch(fb_account).status == "failed"
+    waits_until = ChannelHealth.objects.get(account=fb_account).next_attempt_at
+    assert waits_until >= started + dt.timedelta(seconds=298)
+    assert do_fetch(fb_account).status == "waiting"

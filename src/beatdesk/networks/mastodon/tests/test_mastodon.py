@@ -665,3 +665,17 @@ def test_a_failure_on_part_one_is_the_plain_error(masto, fake_network):  # noqa:
     FakeStatuses(fake_network, fail_on=1, fail_status=422)
     with pytest.raises(NetworkRefused, match="Something went wrong"):
         MastodonNetwork().publish_thread(masto, ["one", "two"])
+
+
+def test_the_poller_waits_until_the_instances_reset_time(masto, fake_network):  # noqa: F811
+    from beatdesk.networks.actions import do_fetch
+    from beatdesk.networks.models import ChannelHealth
+
+    FakeInstance(fake_network, [])
+    reset = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=300)
+    fake_network.fail_next("429", headers={"X-RateLimit-Reset": reset.isoformat()})
+    assert do_fetch(masto).status == "failed"
+    assert ChannelHealth.objects.get(account=masto).next_attempt_at >= reset - dt.timedelta(
+        seconds=2
+    )
+    assert do_fetch(masto).status == "waiting"

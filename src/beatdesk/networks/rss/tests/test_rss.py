@@ -454,3 +454,18 @@ def test_fetched_entries_become_messages_through_the_one_ingestion_path(gazette,
     outcome = do_fetch(gazette)
     assert outcome.status == "fetched" and outcome.stored == outcome.fetched > 0
     assert Message.objects.filter(network="rss").count() == outcome.stored
+
+
+def test_the_poller_waits_as_long_as_the_feed_asks(gazette, fake_network):
+    import datetime as dt
+
+    from beatdesk.networks.actions import do_fetch
+    from beatdesk.networks.models import ChannelHealth
+
+    FakeFeed(fake_network, RSS_PATH, read("westmere_gazette_rss.xml"))
+    fake_network.fail_next("503", headers={"Retry-After": "300"})
+    started = dt.datetime.now(dt.UTC)
+    assert do_fetch(gazette).status == "failed"
+    waits_until = ChannelHealth.objects.get(account=gazette).next_attempt_at
+    assert waits_until >= started + dt.timedelta(seconds=298)
+    assert do_fetch(gazette).status == "waiting"
