@@ -22,6 +22,13 @@ class Force(models.Model):
         DRAFT = "draft", "Draft a reply for the desk to send"
         SEND = "send", "Send the reply at once"
 
+    banned_words = models.TextField(blank=True, help_text="One a line: never published.")
+    charged_names = models.TextField(
+        blank=True, help_text="People charged (one a line): sub judice, never named freely."
+    )
+    publishing_paused = models.BooleanField(
+        default=False, help_text="Emergency stop: nothing queued or scheduled goes out."
+    )
     emergency_reply = models.CharField(
         max_length=8, choices=EmergencyReply.choices, default=EmergencyReply.DRAFT
     )

@@ -33,6 +33,26 @@ class Post(models.Model):
     in_reply_to = models.ForeignKey(
         "inbox.Message", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
     )
+
+    class Kind(models.TextChoices):
+        APPEAL = "appeal", "Appeal (witness, missing, wanted)"
+        PREVENTION = "prevention", "Crime prevention"
+        EVENT = "event", "Event notice"
+        RESULT = "result", "Result (arrest, charge, sentence)"
+        LIVE = "live", "Live-event update"
+        UPDATE = "update", "Update"
+        REPLY = "reply", "Reply"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.REPLY)
+    group = models.CharField(
+        max_length=32, blank=True, db_index=True, help_text="Posts written once for many accounts."
+    )
+    review_on = models.DateField(
+        null=True, blank=True, help_text="Appeals: when the desk is reminded to update or withdraw."
+    )
+    overrides = models.JSONField(
+        default=list, blank=True, help_text="Checks overridden before sending, by whom."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     internal = models.BooleanField(
         default=False, help_text="An internal note: kept in the desk, never sent."

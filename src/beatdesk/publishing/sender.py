@@ -41,6 +41,8 @@ def do_send(post: Post) -> Post:
         return post  # already out: sending again would post twice
     if post.status not in SENDABLE:
         raise SendRefused(f"a post that is {post.get_status_display().lower()} cannot be sent")
+    if post.in_reply_to_id is None and post.force.publishing_paused:
+        raise SendRefused("publishing is paused force-wide (emergency stop)")
     try:
         network = connector(post.account.kind)
     except UnknownNetwork as exc:

@@ -10,10 +10,29 @@ def send_post(post_id: int) -> None:
     from beatdesk.publishing.models import Post
     from beatdesk.publishing.sender import SendRefused, do_send
 
-    post = Post.objects.select_related("account", "in_reply_to").filter(pk=post_id).first()
+    post = Post.objects.select_related("account", "in_reply_to", "force").filter(pk=post_id).first()
     if post is None:
         return
+    if post.in_reply_to_id is None and post.force.publishing_paused:
+        return  # stays scheduled: it goes when the emergency stop is lifted
     try:
         do_send(post)
     except SendRefused as exc:
         Post.objects.filter(pk=post_id).update(status=Post.Status.FAILED, error=str(exc)[:500])
+
+
+def send_due_posts() -> int:
+    """Queue every scheduled post whose time has come (run each minute by poll or the demo)."""
+    from django.db.models import Q
+
+    from beatdesk.core.clock import now
+    from beatdesk.publishing.models import Post
+
+    due = list(
+        Post.objects.filter(status=Post.Status.SCHEDULED, scheduled_for__lte=now())
+        .filter(Q(in_reply_to__isnull=False) | Q(force__publishing_paused=False))
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in due:
+        send_post.enqueue(pk)
+    return len(due)

@@ -64,3 +64,122 @@ def retry(request: HttpRequest, post_id: int) -> HttpResponse:
         if post and post.in_reply_to_id
         else redirect("inbox:index")
     )
+
+
+def _compose_context(user: User, request: HttpRequest) -> dict[str, object]:
+    from beatdesk.publishing.compose import OVERRIDERS, usable_accounts
+
+    return {
+        "accounts": usable_accounts(user).select_related("owning_team"),
+        "kinds": [c for c in Post.Kind.choices if c[0] != Post.Kind.REPLY],
+        "can_override": user.role in OVERRIDERS,
+        "paused": bool(user.force and user.force.publishing_paused),
+        "values": request.POST,
+        "chosen": [int(v) for v in request.POST.getlist("account") if v.isdigit()],
+    }
+
+
+@login_required
+def compose(request: HttpRequest) -> HttpResponse:
+    import datetime as dt
+
+    from django.shortcuts import render
+    from django.utils import timezone
+
+    from beatdesk.publishing.compose import check_compose, findings_for, usable_accounts
+
+    user: User = request.user  # type: ignore[assignment]
+    context = _compose_context(user, request)
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("account") if v.isdigit()]
+        text = request.POST.get("text", "")
+        kind = request.POST.get("kind", "update")
+        accounts = list(usable_accounts(user).filter(pk__in=ids))
+        context["findings"] = findings_for(text, accounts, kind, user.force) if text.strip() else []
+        context["previews"] = [
+            {"account": a, "limit": _limit(a.kind), "length": len(text.strip())} for a in accounts
+        ]
+        if request.POST.get("action") != "check":
+            when = None
+            raw_when = request.POST.get("scheduled_for", "")
+            if raw_when:
+                try:
+                    when = timezone.make_aware(dt.datetime.fromisoformat(raw_when))
+                except ValueError:
+                    when = None
+            review = request.POST.get("review_on") or None
+            try:
+                posts = check_compose(
+                    user,
+                    text=text,
+                    kind=kind,
+                    account_ids=ids,
+                    send=request.POST.get("action", "draft"),
+                    scheduled_for=when,
+                    override_reason=request.POST.get("override_reason", ""),
+                    review_on=dt.date.fromisoformat(review) if review else None,
+                )
+            except ValidationError as exc:
+                messages.error(request, "; ".join(exc.messages))
+            else:
+                states = ", ".join(sorted({p.get_status_display().lower() for p in posts}))
+                messages.success(request, f"{len(posts)} post(s) saved: {states}.")
+                return redirect("publishing:calendar")
+    return render(request, "publishing/compose.html", context)
+
+
+def _limit(kind: str) -> int | None:
+    from beatdesk.publishing.replies import LIMITS
+
+    return LIMITS.get(kind)
+
+
+@login_required
+def calendar(request: HttpRequest) -> HttpResponse:
+    """Scheduled and published posts by day, with the emergency stop for supervisors."""
+    from itertools import groupby
+
+    from django.shortcuts import render
+    from django.utils import timezone
+
+    from beatdesk.publishing.compose import OVERRIDERS
+
+    user: User = request.user  # type: ignore[assignment]
+    posts = (
+        Post.objects.filter(force=user.force, in_reply_to__isnull=True)
+        .exclude(kind=Post.Kind.REPLY)
+        .select_related("account", "author")
+        .order_by("-scheduled_for", "-created_at")[:300]
+    )
+    days = [
+        (day, list(items))
+        for day, items in groupby(
+            posts, key=lambda p: timezone.localtime(p.scheduled_for or p.created_at).date()
+        )
+    ]
+    return render(
+        request,
+        "publishing/calendar.html",
+        {
+            "days": days,
+            "paused": bool(user.force and user.force.publishing_paused),
+            "can_stop": user.role in OVERRIDERS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def emergency_stop(request: HttpRequest) -> HttpResponse:
+    from beatdesk.publishing.compose import check_emergency_stop
+
+    user: User = request.user  # type: ignore[assignment]
+    paused = request.POST.get("paused") == "1"
+    check_emergency_stop(user, paused, request.POST.get("reason", ""))
+    messages.success(
+        request,
+        "Emergency stop: nothing scheduled will go out until you resume."
+        if paused
+        else "Publishing resumed: scheduled posts go out at their times.",
+    )
+    return redirect("publishing:calendar")

@@ -116,6 +116,9 @@ class Command(BaseCommand):
                     from beatdesk.inbox.work import do_auto_assign
 
                     do_auto_assign()
+                    from beatdesk.publishing.tasks import send_due_posts
+
+                    send_due_posts()
                     next_checkpoint = time.monotonic() + options["checkpoint_every"]
                 if any(c.poll() not in (None, 0) for c in children[:2]):
                     raise CommandError("the web server or worker stopped; see the messages above")

@@ -29,6 +29,9 @@ class Command(BaseCommand):
                 from beatdesk.inbox.work import do_auto_assign
 
                 do_auto_assign()
+                from beatdesk.publishing.tasks import send_due_posts
+
+                send_due_posts()
                 for account in fetchable_accounts():
                     outcome = do_fetch(account)
                     if outcome.status != "waiting" or options["verbosity"] > 1:
