@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection, transaction
 
@@ -20,9 +19,6 @@ from beatdesk.inbox.models import Conversation, InboundPayload, Message
 from beatdesk.networks.base import Inbound, PayloadError
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import UnknownNetwork, connector
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)

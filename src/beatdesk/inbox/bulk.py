@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,9 +17,6 @@ from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.clock import now
 from beatdesk.inbox.models import BulkOperation, Message
-
-if TYPE_CHECKING:
-    pass
 
 UNDO_WINDOW = dt.timedelta(minutes=10)
 FIELDS = ("state", "assignee_id", "outcome", "closed_at", "acknowledged_at")

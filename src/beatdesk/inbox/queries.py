@@ -79,15 +79,11 @@ class InboxFilter:
         return ", ".join(parts) or "all"
 
 
-def inbox_page(
-    user: User, flt: InboxFilter, *, limit: int = 50, since_id: int | None = None
-) -> list[Message]:
-    """The newest messages matching the filter. A list of what a person saw is audited
+def inbox_page(user: User, flt: InboxFilter, *, limit: int = 50) -> list[Message]:
+    """The messages of a queue matching the filter. A list of what a person saw is audited
     as one consultation (only when what is shown changes, so live polling stays quiet)."""
     qs = queue(user, flt.queue).select_related("account", "team", "area", "triage", "assignee")
     qs = apply_filter(qs, flt)
-    if since_id:
-        qs = qs.filter(pk__gt=since_id)
     return list(qs[:limit])
 
 
@@ -164,15 +160,6 @@ def audit_list_view(user: User, messages: list[Message], flt: InboxFilter, last:
                 payload=ids,
             )
     return shown
-
-
-def newest_received(user: User) -> dt.datetime | None:
-    return (
-        visible_messages(user)
-        .order_by("-received_at")
-        .values_list("received_at", flat=True)
-        .first()
-    )
 
 
 QUEUES = {

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -35,12 +34,6 @@ def _filter(request: HttpRequest, user: User) -> tuple[InboxFilterForm, InboxFil
         areas=Area.objects.filter(force=user.force),
     )
     return _filter_from(form)
-
-
-def _filtered(qs: QuerySet[Message], flt: InboxFilter) -> QuerySet[Message]:
-    from beatdesk.inbox.queries import apply_filter
-
-    return apply_filter(qs, flt)
 
 
 def _filter_from(form: InboxFilterForm) -> tuple[InboxFilterForm, InboxFilter]:
@@ -229,7 +222,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     from django.http import QueryDict
 
     from beatdesk.inbox import bulk as surge
-    from beatdesk.inbox.queries import queue
+    from beatdesk.inbox.queries import apply_filter, queue
 
     user: User = request.user  # type: ignore[assignment]
     back = request.POST.get("next") or "/"
@@ -241,7 +234,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
             areas=Area.objects.filter(force=user.force),
         )
         _, flt = _filter_from(form)
-        targets = _filtered(queue(user, flt.queue), flt)
+        targets = apply_filter(queue(user, flt.queue), flt)
     else:
         ids = [int(v) for v in request.POST.getlist("message") if v.isdigit()]
         targets = visible_messages(user).filter(pk__in=ids)

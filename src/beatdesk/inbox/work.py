@@ -33,13 +33,8 @@ def _writable(user: User, message_id: int) -> Message:
 
 def _save(user: User, message: Message, action: str, fields: list[str], why: str = "") -> Message:
     with transaction.atomic():
-        if message.acknowledged_at is None:
-            message.acknowledged_at = now()
-            fields = [*fields, "acknowledged_at"]
         message.save(update_fields=fields)
-        Escalation.objects.filter(message=message, resolved_at__isnull=True).update(
-            resolved_at=now()
-        )
+        acknowledge(message)
         record(user, Category.ALTERATION, action, message, justification=why)
     return message
 
@@ -47,11 +42,12 @@ def _save(user: User, message: Message, action: str, fields: list[str], why: str
 def acknowledge(message: Message) -> None:
     """Any member of staff acting on a message meets its response target."""
     if message.acknowledged_at is None:
+        message.acknowledged_at = now()
         Message.objects.filter(pk=message.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=now()
+            acknowledged_at=message.acknowledged_at
         )
         Escalation.objects.filter(message=message, resolved_at__isnull=True).update(
-            resolved_at=now()
+            resolved_at=message.acknowledged_at
         )
 
 

@@ -34,12 +34,20 @@ def health(request: HttpRequest) -> HttpResponse:
         .annotate(backlog=Count("messages", filter=Q(messages__routed_at__isnull=True)))
         .order_by("kind", "handle")
     )
+    dead = dict(
+        InboundPayload.objects.filter(
+            status=InboundPayload.Status.FAILED, account__force=user.force
+        )
+        .values_list("account")
+        .annotate(n=Count("id"))
+        .values_list("account", "n")
+    )
     rows = [
         {
             "account": a,
             "health": getattr(a, "health", None),
             "connected": a.kind in CONNECTORS,
-            "dead_letters": InboundPayload.objects.filter(account=a, status="failed").count(),
+            "dead_letters": dead.get(a.pk, 0),
         }
         for a in accounts
     ]

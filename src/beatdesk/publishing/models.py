@@ -59,7 +59,8 @@ class Post(models.Model):
     )
     error = models.CharField(max_length=500, blank=True)
     idempotency_key = models.CharField(max_length=64, unique=True)
-    external_id = models.CharField(max_length=200, blank=True)
+    # Indexed: every inbound delivery asks whether it is our own post coming back.
+    external_id = models.CharField(max_length=200, blank=True, db_index=True)
     scheduled_for = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -14,14 +14,14 @@ from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
+from beatdesk.publishing.checks import LIMITS, count_characters
+from beatdesk.publishing.compose import needs_approval
 from beatdesk.publishing.models import Post, ReplyTemplate
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
 
-# Characters each network allows in one post; the connectors apply the exact rules
-# (X's weighting, Bluesky's graphemes) again at sending.
-LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500, "instagram": 2200, "facebook": 8000}
+__all__ = ["LIMITS", "check_reply", "fill"]
 
 
 def fill(template: ReplyTemplate, message: Message, user: User) -> str:
@@ -42,11 +42,6 @@ def fill(template: ReplyTemplate, message: Message, user: User) -> str:
         ) from exc
 
 
-def needs_approval(user: User, message: Message) -> bool:
-    """Officers and PCSOs answering on a force-wide account need a supervisor to approve."""
-    return user.role == Role.OFFICER and message.account.scope == "force"
-
-
 def check_reply(user: User, message_id: int, text: str) -> Post:
     if not is_active_staff(user) or user.role not in MESSAGE_WRITERS:
         refuse(user, "inbox.message", message_id, "this role cannot reply")
@@ -57,12 +52,15 @@ def check_reply(user: User, message_id: int, text: str) -> Post:
     if not text:
         raise ValidationError("write the reply first")
     limit = LIMITS.get(message.account.kind)
-    if limit is not None and len(text) > limit:
+    length = count_characters(text, message.account.kind)
+    if limit is not None and length > limit:
         raise ValidationError(
-            f"{len(text)} characters: {message.account.get_kind_display()} allows {limit}"
+            f"{length} characters: {message.account.get_kind_display()} allows {limit}"
         )
     status = (
-        Post.Status.AWAITING_APPROVAL if needs_approval(user, message) else Post.Status.SCHEDULED
+        Post.Status.AWAITING_APPROVAL
+        if needs_approval(user, message.account)
+        else Post.Status.SCHEDULED
     )
     with transaction.atomic():
         post = Post.objects.create(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.models import User
 from beatdesk.publishing import replies
+from beatdesk.publishing.checks import count_characters
 from beatdesk.publishing.models import Post
 
 
@@ -30,40 +33,31 @@ def reply(request: HttpRequest, message_id: int) -> HttpResponse:
     return redirect("inbox:message", message_id)
 
 
-@login_required
-@require_POST
-def approve(request: HttpRequest, post_id: int) -> HttpResponse:
+def _act_on_post(request: HttpRequest, post_id: int, act: Any, done: str) -> HttpResponse:
+    """Approve or retry a post, then back to the message it answers (or the inbox)."""
     user: User = request.user  # type: ignore[assignment]
-    post = Post.objects.filter(pk=post_id).first()
+    post = Post.objects.filter(pk=post_id, force=user.force).first()
     try:
-        replies.check_approve(user, post_id)
+        act(user, post_id)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
-        messages.success(request, "Approved: the reply is on its way.")
-    return (
-        redirect("inbox:message", post.in_reply_to_id)
-        if post and post.in_reply_to_id
-        else redirect("inbox:index")
-    )
+        messages.success(request, done)
+    if post is not None and post.in_reply_to_id:
+        return redirect("inbox:message", post.in_reply_to_id)
+    return redirect("publishing:calendar")
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, post_id: int) -> HttpResponse:
+    return _act_on_post(request, post_id, replies.check_approve, "Approved: it is on its way.")
 
 
 @login_required
 @require_POST
 def retry(request: HttpRequest, post_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    post = Post.objects.filter(pk=post_id).first()
-    try:
-        replies.check_retry(user, post_id)
-    except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
-    else:
-        messages.success(request, "Trying again.")
-    return (
-        redirect("inbox:message", post.in_reply_to_id)
-        if post and post.in_reply_to_id
-        else redirect("inbox:index")
-    )
+    return _act_on_post(request, post_id, replies.check_retry, "Trying again.")
 
 
 def _compose_context(user: User, request: HttpRequest) -> dict[str, object]:
@@ -97,7 +91,12 @@ def compose(request: HttpRequest) -> HttpResponse:
         accounts = list(usable_accounts(user).filter(pk__in=ids))
         context["findings"] = findings_for(text, accounts, kind, user.force) if text.strip() else []
         context["previews"] = [
-            {"account": a, "limit": _limit(a.kind), "length": len(text.strip())} for a in accounts
+            {
+                "account": a,
+                "limit": _limit(a.kind),
+                "length": count_characters(text.strip(), a.kind),
+            }
+            for a in accounts
         ]
         if request.POST.get("action") != "check":
             when = None
@@ -129,7 +128,7 @@ def compose(request: HttpRequest) -> HttpResponse:
 
 
 def _limit(kind: str) -> int | None:
-    from beatdesk.publishing.replies import LIMITS
+    from beatdesk.publishing.checks import LIMITS
 
     return LIMITS.get(kind)
 

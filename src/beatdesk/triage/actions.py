@@ -50,6 +50,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
     if not messages:
         return []
     readings = engine.read_many([m.text for m in messages])
+    version = engine.model_version()
     contexts: dict[
         int, tuple[list[routing.CompiledRule], list[routing.AreaMatcher], Team | None]
     ] = {}
@@ -96,7 +97,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
                 rumour_score=reading.rumour_score,
                 relevance=reading.relevance,
                 routing_rule=decision.rule,
-                model_version=engine.model_version(),
+                model_version=version,
                 triaged_at=at,
             )
         )

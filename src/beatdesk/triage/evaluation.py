@@ -14,15 +14,6 @@ from beatdesk.triage.engine import read_many
 from beatdesk.triage.features import text_key
 from beatdesk.triage.training import score
 
-HEAD_OF_TASK = {
-    "abuse": "abuse",
-    "hate": "hate",
-    "rumour": "rumour",
-    "crisis-informative": "crisis-informative",
-    "crisis-type": "crisis-type",
-    "contact": "contact",
-}
-
 
 def _unseen(bundle: Bundle, head: str, examples: Examples) -> tuple[Examples, int]:
     trained = bundle.trained_on(head, [text_key(t) for t in examples.texts])
@@ -37,7 +28,7 @@ def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
     if task_name not in TASKS:
         raise DataError(f"unknown task {task_name!r}; tasks: {', '.join(TASKS)}")
     task = TASKS[task_name]
-    examples, skipped = _unseen(bundle, HEAD_OF_TASK[task_name], load(task, path))
+    examples, skipped = _unseen(bundle, task_name, load(task, path))
     result: dict[str, Any] = {"task": task_name, "n": len(examples)}
     if not len(examples):
         raise DataError(
@@ -66,7 +57,7 @@ def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
             emergency_recall=round(float(np.mean(emergencies)), 4) if emergencies else None,
         )
     else:
-        head = bundle.heads[HEAD_OF_TASK[task_name]]
+        head = bundle.heads[task_name]
         predicted = head.predict(bundle.features(examples.texts))
         elapsed = time.perf_counter() - started
         ours = score(examples.labels, predicted)

@@ -119,11 +119,6 @@ def _compute(space: str, texts: list[str]) -> sparse.csr_matrix:
     return matrix
 
 
-def count_features(texts: list[str]) -> sparse.csr_matrix:
-    """Raw counts in the "all" space, (n_texts, N_FEATURES)."""
-    return _compute("all", texts)
-
-
 @dataclass
 class Idf:
     """One task's inverse document frequencies, kept only for features seen min_df times."""

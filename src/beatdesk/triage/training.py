@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from beatdesk.triage.bundle import Bundle, Head
-from beatdesk.triage.datasets import SEED_FILES, TASKS, Examples, Task, load, split
+from beatdesk.triage.datasets import SEED_FILES, TASKS, Examples, load, split
 from beatdesk.triage.features import FeatureSet, Idf, text_key
 
 # (feature space, C) per head, chosen on the held-out parts (see MODELS.md).
@@ -156,10 +156,6 @@ def train(
         },
     )
     return TrainResult(bundle, report)
-
-
-def task_of(name: str) -> Task:
-    return TASKS[name]
 
 
 def contact_scores(bundle: Bundle, held: Examples) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -108,4 +106,4 @@ def test_the_desk_reply_form_posts_a_reply(masto_message, client_for):
         f"/publishing/reply/{masto_message.pk}/", {"text": "On it."}, follow=True
     )
     assert b"on its way" in response.content
-    assert json.loads(json.dumps(Post.objects.get(text="On it.").status)) == "scheduled"
+    assert Post.objects.get(text="On it.").status == "scheduled"

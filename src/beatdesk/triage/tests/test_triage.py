@@ -110,11 +110,9 @@ def test_staff_correct_type_and_grade_in_the_desk_and_it_is_audited(deliver, cli
     assert message.triage.contact_type == "complaint" and message.triage.grade == 2
     assert message.triage.corrected
     correction = TriageCorrection.objects.get(message=message)
-    assert (
-        correction.user == users["sgt.hughes"]
-        and correction.contact_type_before != "complaint"
-        or True
-    )
+    assert correction.user == users["sgt.hughes"]
+    assert correction.contact_type_before != "complaint" and correction.contact_type == "complaint"
+    assert correction.grade == 2
     assert AuditEvent.objects.filter(action="triage.corrected").exists()
     page = client_for("sgt.hughes").get(f"/messages/{message.pk}/")
     assert b"corrected by staff" in page.content
