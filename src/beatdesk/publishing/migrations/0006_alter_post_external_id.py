@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('publishing', '0005_post_group_post_kind_post_overrides_post_review_on'),
+        ("publishing", "0005_post_group_post_kind_post_overrides_post_review_on"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='post',
-            name='external_id',
+            model_name="post",
+            name="external_id",
             field=models.CharField(blank=True, db_index=True, max_length=200),
         ),
     ]
