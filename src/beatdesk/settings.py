@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "beatdesk.cases",
     "beatdesk.publishing",
     "beatdesk.triage",
+    "beatdesk.monitoring",
+    "beatdesk.stories",
+    "beatdesk.live",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Live-event streams (#gmp24, #bsp24)."""

@@ -1,0 +1,1 @@
+"""Stories, spikes and the rumour register."""
