@@ -27,6 +27,8 @@ class Operation(models.Model):
     area_outline = models.JSONField(
         default=list, blank=True, help_text="[[lat, lon], …]: the area drawn on the board's map."
     )
+    alert_email = models.EmailField(blank=True, help_text="Spike alerts by email to this address.")
+    alert_webhook = models.URLField(blank=True, help_text="Spike alerts POSTed here as JSON.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
