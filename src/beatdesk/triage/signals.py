@@ -191,6 +191,48 @@ PAST = _cue(
         r"earlier (?:today|this)",
     ],
 )
+# Help is already there: an update from the scene, not a call for help.
+ATTENDED = _cue(
+    "attended",
+    "help already there",
+    [
+        r"(?:police|officers|coppers|feds|ambulance|paramedics|fire(?: brigade| engine)?|"
+        r"vans?|cars?)\s+(?:are\s+|is\s+|just\s+)?(?:here|there|arrived|turned up|on scene|"
+        r"got there|just got there|blocking)",
+        r"(?:police|officers|coppers|ambulance) (?:here|there) now",
+        r"(?:they'?ve|they have|police have|officers have) "
+        r"(?:got|arrested|caught|stopped) (?:him|her|them|one)",
+        r"(?:he'?s|she'?s|they'?re) (?:out|safe)(?: now)?",
+        r"been arrested",
+        r"found (?:him|her|them) safe",
+        r"(?:just been|been) stopped",
+    ],
+)
+# Hearsay: the writer passes on what others say; the register of rumours weighs it.
+HEARSAY = _cue(
+    "hearsay",
+    "passing on what others say",
+    [
+        r"is (?:it|this) true",
+        r"(?:my )?(?:friend|mate|mum|cousin|neighbour) (?:just )?(?:said|told me|messaged)",
+        r"just been told",
+        r"(?:seeing|seen) (?:lots of |loads of |a lot of )?posts",
+        r"posts about",
+        r"rumou?rs?",
+        r"statement",
+        r"apparently",
+        r"allegedly",
+        r"share share",
+        r"has anyone seen anything official",
+        r"on whatsapp",
+        r"czy to prawda",
+        r"ydy hyn yn wir",
+        r"e adevărat",
+        r"کیا یہ سچ ہے",
+        r"هل هذا صحيح",
+        r"ਕੀ ਇਹ ਸੱਚ ਹੈ",
+    ],
+)
 
 
 @dataclass(frozen=True)
@@ -207,7 +249,7 @@ class Hit:
 
 def find(text: str) -> dict[str, Hit]:
     hits: dict[str, Hit] = {}
-    for cue in (THREAT, IN_PROGRESS, VULNERABLE, PAST):
+    for cue in (THREAT, IN_PROGRESS, VULNERABLE, PAST, ATTENDED, HEARSAY):
         words = tuple(dict.fromkeys(m.group(0).lower() for m in cue.pattern.finditer(text)))
         if words:
             hits[cue.kind] = Hit(cue.kind, cue.label, words)

@@ -207,3 +207,27 @@ def test_the_alert_bar_shows_two_and_counts_the_rest(deliver, client_for):
         post(deliver, f"{KNIFE} ({i})", id_=f"x-k{i}")
     bar = client_for("dana.desk").get("/triage/alerts/").content
     assert bar.count(b"data-alert-id") == 2 and b"2 more grade-1 messages" in bar
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "police here now, street pastors looking after the lad whos bleeding",
+        "hes out, ambulance is here, both coppers soaked through. fair play to them",
+        "Just been told by my friend that a little girl was snatched outside the school",
+        "کیا یہ سچ ہے کہ اسکول کے باہر سے ایک بچے کو اغوا کر لیا گیا ہے؟",
+    ],
+)
+def test_updates_from_the_scene_and_hearsay_do_not_raise_the_alert_on_a_hesitant_model(text):
+    from beatdesk.triage.engine import grade_and_type
+
+    contact_type, grade, reasons = grade_and_type(text, ("information", 0.5), 0.3, 2, 0.26)
+    assert grade > 1 and contact_type != "emergency"
+    assert any("help already there" in r or "what others say" in r for r in reasons)
+
+
+def test_a_sure_model_still_raises_the_alert_on_hearsay():
+    from beatdesk.triage.engine import grade_and_type
+
+    text = "my mate just messaged, a man with a knife is outside the Spar right now"
+    assert grade_and_type(text, ("emergency", 0.8), 0.8, 1, 0.26)[1] == 1
