@@ -1,0 +1,234 @@
+"""Clustering stored posts into stored stories, as they arrive.
+
+Triage calls `cluster_triaged` when it finishes a batch of inbox messages; the watches'
+`posts_collected` signal calls `cluster_watch_posts`. Each batch loads the scope's active
+stories (centroids, phrasings, recent times) into an engine, adds the posts in time order
+and writes the stories and members back in one transaction. Both entry points swallow and
+log their own failures: clustering is an aid, and must never lose or hold up a message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from beatdesk.audit.actions import Category, record_system
+from beatdesk.stories.engine import Assignment, Post, StoryEngine, StoryState, rumour_signal
+from beatdesk.stories.models import Story, StoryMember
+
+if TYPE_CHECKING:
+    from beatdesk.triage.models import Triage
+
+logger = logging.getLogger(__name__)
+
+# The most active stories of a scope a batch is compared with: bounds the cost of a batch.
+ACTIVE_LIMIT = 2000
+
+
+def _state(story: Story) -> StoryState:
+    return StoryState(
+        id=story.pk,
+        first_seen=story.first_seen,
+        last_seen=story.last_seen,
+        centroid={int(h): float(w) for h, w in story.centroid},
+        size=story.size,
+        networks=Counter(story.networks),
+        languages=Counter(story.languages),
+        phrasings={fp: [text, count] for fp, text, count in story.phrasings},
+        rumour_total=story.rumour_total,
+        cue_posts=story.cue_posts,
+        candidate_since=story.candidate_since,
+    )
+
+
+def engine_for(force_id: int, operation_id: int | None, posts: list[Post]) -> StoryEngine:
+    """An engine holding the scope's stories active around the batch's time."""
+    engine = StoryEngine()
+    newest = max(p.at for p in posts)
+    stored = list(
+        Story.objects.filter(
+            force_id=force_id,
+            operation_id=operation_id,
+            last_seen__gte=min(p.at for p in posts) - engine.tuning.window,
+        ).order_by("-last_seen")[:ACTIVE_LIMIT]
+    )
+    states = {s.pk: _state(s) for s in stored}
+    recent = StoryMember.objects.filter(
+        story_id__in=list(states), posted_at__gte=newest - 2 * engine.tuning.growth_window
+    ).order_by("posted_at")
+    for story_id, posted_at in recent.values_list("story_id", "posted_at"):
+        states[story_id].recent.append(posted_at)
+    for state in states.values():
+        state.recent = deque(state.recent)
+        engine.load(state)
+    return engine
+
+
+def _save(
+    force_id: int,
+    operation_id: int | None,
+    engine: StoryEngine,
+    done: list[Assignment],
+    member: Callable[[Post], dict[str, Any]],
+) -> None:
+    changed = {a.story.id: a.story for a in done}
+    rows: dict[Any, Story] = {}
+    for sid, state in changed.items():
+        rows[sid] = Story(
+            pk=sid if isinstance(sid, int) and sid > 0 else None,
+            force_id=force_id,
+            operation_id=operation_id,
+            first_seen=state.first_seen,
+            last_seen=state.last_seen,
+            size=state.size,
+            centroid=[[h, round(w, 5)] for h, w in state.centroid.items()],
+            phrasings=[list(p) for p in state.top_phrasings(20)],
+            networks=dict(state.networks),
+            languages=dict(state.languages),
+            rumour_total=state.rumour_total,
+            cue_posts=state.cue_posts,
+            candidate_since=state.candidate_since,
+        )
+    with transaction.atomic():
+        Story.objects.bulk_create([s for s in rows.values() if s.pk is None])
+        Story.objects.bulk_update(
+            [s for sid, s in rows.items() if isinstance(sid, int) and sid > 0],
+            [
+                "first_seen",
+                "last_seen",
+                "size",
+                "centroid",
+                "phrasings",
+                "networks",
+                "languages",
+                "rumour_total",
+                "cue_posts",
+                "candidate_since",
+                "updated_at",
+            ],
+        )
+        StoryMember.objects.bulk_create(
+            [
+                StoryMember(
+                    story=rows[a.story.id],
+                    posted_at=a.post.at,
+                    similarity=round(a.similarity, 4),
+                    **member(a.post),
+                )
+                for a in done
+            ]
+        )
+        record_system(
+            "stories",
+            Category.COMBINATION,
+            "posts.clustered",
+            object_type="stories.story",
+            object_id=",".join(str(s.pk) for s in rows.values())[:200],
+            justification=f"{len(done)} post(s) grouped into {len(rows)} story(ies)",
+            payload=[[str(a.post.key), rows[a.story.id].pk] for a in done],
+        )
+
+
+def do_cluster(
+    force_id: int,
+    operation_id: int | None,
+    posts: list[Post],
+    member: Callable[[Post], dict[str, Any]],
+) -> list[Assignment]:
+    """Cluster one scope's batch of posts and store the result."""
+    if not posts:
+        return []
+    posts = sorted(posts, key=lambda p: p.at)
+    engine = engine_for(force_id, operation_id, posts)
+    done = engine.add_many(posts)
+    _save(force_id, operation_id, engine, done, member)
+    return done
+
+
+def _quietly(what: str, work: Callable[[], None]) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: a failure here leaves the caller's work intact
+            work()
+    except Exception:  # clustering must never stop a message or a collected post
+        logger.exception("story clustering failed for %s", what)
+
+
+def cluster_triaged(triages: Iterable[Triage]) -> None:
+    """Put freshly triaged inbox messages into the force's stories (never raises)."""
+    from beatdesk.triage import signals
+
+    by_force: dict[int, list[Post]] = defaultdict(list)
+    for t in triages:
+        m = t.message
+        by_force[m.account.force_id].append(
+            Post(
+                m.pk,
+                m.text,
+                m.created_at,
+                m.network,
+                t.language or m.language,
+                t.rumour_score,
+                signals.rumour_cues(m.text),
+            )
+        )
+
+    def member(post: Post) -> dict[str, Any]:
+        return {"message_id": post.key}
+
+    for force_id, posts in by_force.items():
+        _quietly(
+            f"inbox of force {force_id}",
+            lambda f=force_id, p=posts: do_cluster(f, None, p, member),  # type: ignore[misc]
+        )
+
+
+def cluster_watch_posts(watch_post_ids: list[int]) -> None:
+    """Put freshly collected watch posts into their operation's stories, count their volume
+    and look for spikes (never raises)."""
+    from beatdesk.monitoring.models import WatchPost
+    from beatdesk.stories import spikes
+
+    posts = list(
+        WatchPost.objects.filter(pk__in=watch_post_ids).select_related("watch__operation")
+    )
+    signal = rumour_signal([p.text for p in posts])
+    by_operation: dict[int, list[Post]] = defaultdict(list)
+    for wp, (score, cues) in zip(posts, signal, strict=True):
+        by_operation[wp.watch.operation_id].append(
+            Post(wp.pk, wp.text, wp.posted_at, wp.network, wp.language, score, cues)
+        )
+
+    def member(post: Post) -> dict[str, Any]:
+        return {"watch_post_id": post.key}
+
+    operations = {wp.watch.operation_id: wp.watch.operation for wp in posts}
+    for operation_id, batch in by_operation.items():
+        operation = operations[operation_id]
+        _quietly(
+            f"operation {operation_id}",
+            lambda o=operation, b=batch: do_cluster(o.force_id, o.pk, b, member),  # type: ignore[misc]
+        )
+        mine = [wp for wp in posts if wp.watch.operation_id == operation_id]
+        _quietly(
+            f"spikes of operation {operation_id}",
+            lambda o=operation, m=mine: spikes.observe(o, m),  # type: ignore[misc]
+        )
+
+
+def on_posts_collected(sender: object, watch_post_ids: list[int], **kwargs: object) -> None:
+    try:
+        cluster_watch_posts(list(watch_post_ids))
+    except Exception:  # the collector's work is stored; stories are an aid
+        logger.exception("stories could not take collected posts")
+
+
+def on_member_deleted(sender: object, instance: StoryMember, **kwargs: object) -> None:
+    """A post leaving (retention, erasure) shrinks its story; a story left empty goes too."""
+    from django.db.models import F
+
+    if not Story.objects.filter(pk=instance.story_id, size__gt=1).update(size=F("size") - 1):
+        Story.objects.filter(pk=instance.story_id).delete()
