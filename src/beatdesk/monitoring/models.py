@@ -8,9 +8,14 @@ unless a case holds it. A watch on a person (their handle or name) is never allo
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Q
 
 from beatdesk.accounts.models import Force, User
+from beatdesk.core.clock import now
 from beatdesk.networks.models import NetworkAccount, NetworkKind
 
 
@@ -39,6 +44,10 @@ class Operation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def retention_ended(self) -> bool:
+        return self.retention_until <= now()
 
 
 class Watch(models.Model):
@@ -84,15 +93,71 @@ class Watch(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     cursor = models.TextField(blank=True, help_text="Where collecting resumes after a restart.")
     created_at = models.DateTimeField(auto_now_add=True)
+    decision_reason = models.TextField(
+        blank=True, help_text="Why the supervisor approved, refused or stopped the watch."
+    )
+    last_collected_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="Backing off after a failure (a rate limit, a 5xx)."
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["operation", "name"], name="watch_unique_name")
+            models.UniqueConstraint(fields=["operation", "name"], name="watch_unique_name"),
+            # A watch without a purpose, or one that never ends, cannot be stored at all.
+            models.CheckConstraint(condition=~Q(purpose=""), name="watch_has_purpose"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("starts_at")), name="watch_expires_after_start"
+            ),
         ]
         ordering = ["operation", "name"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_network_display()} {self.query})"
+
+    def clean(self) -> None:
+        """The rules every watch keeps, whoever saves it (see monitoring.rules)."""
+        from beatdesk.monitoring.rules import watch_problems
+
+        problems = watch_problems(
+            network=self.network,
+            kind=self.kind,
+            query=self.query,
+            purpose=self.purpose,
+            has_owner=self.owner_id is not None,
+            starts_at=self.starts_at,
+            expires_at=self.expires_at,
+        )
+        if problems:
+            raise ValidationError(problems)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= now()
+
+    @property
+    def is_collecting(self) -> bool:
+        """Approved, started and not yet expired: the only state in which it collects."""
+        at = now()
+        return self.status == self.Status.ACTIVE and self.starts_at <= at < self.expires_at
+
+    @property
+    def state(self) -> str:
+        """What the desk shows: awaiting approval, refused, stopped, expired, starts later,
+        collecting."""
+        if self.status != self.Status.ACTIVE:
+            return self.get_status_display().lower()
+        if self.is_expired:
+            return "expired"
+        if self.starts_at > now():
+            return "approved, not started"
+        return "collecting"
+
+    @property
+    def time_left(self) -> dt.timedelta:
+        return max(self.expires_at - now(), dt.timedelta(0))
 
 
 class WatchPost(models.Model):

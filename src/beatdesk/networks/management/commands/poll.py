@@ -29,8 +29,11 @@ class Command(BaseCommand):
                 from beatdesk.inbox.work import do_auto_assign
 
                 do_auto_assign()
+                from beatdesk.publishing.delivery import recover_stuck_posts, remind_due_appeals
                 from beatdesk.publishing.tasks import send_due_posts
 
+                recover_stuck_posts()
+                remind_due_appeals()
                 send_due_posts()
                 for account in fetchable_accounts():
                     outcome = do_fetch(account)
@@ -44,6 +47,16 @@ class Command(BaseCommand):
                             )
                             + (f" ({outcome.detail})" if outcome.detail else "")
                         )
+                from beatdesk.monitoring.actions import purge_expired_operations
+                from beatdesk.monitoring.collect import collect_due_watches
+
+                for watched in collect_due_watches():
+                    if watched.status != "waiting" or options["verbosity"] > 1:
+                        self.stdout.write(
+                            f"watch {watched.watch}: {watched.status}, {watched.stored} new"
+                            + (f" ({watched.detail})" if watched.detail else "")
+                        )
+                purge_expired_operations()
                 if options["once"]:
                     return
                 time.sleep(options["every"])

@@ -29,12 +29,23 @@ class Command(BaseCommand):
             help="stamp each post with the moment it is delivered (the demo does this)",
         )
         parser.add_argument("--limit", type=int, help="deliver only the first N records")
+        parser.add_argument(
+            "--watch",
+            help="play into this approved watch's collected posts (not the inbox); "
+            "OPERATION/NAME when several watches share the name",
+        )
+        parser.add_argument("--event", help="only the records of this event (PHEME's 'event')")
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         speed = None if options["fast"] else options["speed"]
         if speed is not None and speed <= 0:
             raise CommandError("--speed must be greater than 0")
+        if options["watch"]:
+            self._into_watch(options, speed)
+            return
+        if options["event"]:
+            raise CommandError("--event selects records to replay through a watch: add --watch")
         try:
             account = replay_account(options["account"])
             with Progress(
@@ -63,5 +74,41 @@ class Command(BaseCommand):
         left = outcomes.pop("interrupted", None)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items()))
         self.stdout.write(f"replayed {sum(outcomes.values())} posts: {summary or 'none'}")
+        if left is not None:
+            self.stdout.write(f"replay stopped early: {left} posts not delivered")
+
+    def _into_watch(self, options: dict[str, Any], speed: float | None) -> None:
+        from beatdesk.monitoring.replay import replay_into_watch, replay_watch
+
+        try:
+            watch = replay_watch(options["watch"])
+            with Progress(
+                TextColumn(f"[bold]replay → {watch.name}[/] {{task.description}}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                disable=options["no_progress"],
+                transient=False,
+            ) as progress:
+                bar = progress.add_task(options["file"].name, total=None)
+                outcomes = replay_into_watch(
+                    options["file"],
+                    watch,
+                    speed=speed,
+                    rebase_time=options["rebase_time"],
+                    limit=options["limit"],
+                    event=options["event"] or "",
+                    on_delivery=lambda done, total, _: progress.update(
+                        bar, completed=done, total=total
+                    ),
+                )
+        except ReplayFileError as exc:
+            raise CommandError(str(exc)) from exc
+        left = outcomes.pop("interrupted", None)
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items()))
+        self.stdout.write(
+            f"replayed {sum(outcomes.values())} posts into watch {watch.name!r} "
+            f"({watch.operation.name}): {summary or 'none'}"
+        )
         if left is not None:
             self.stdout.write(f"replay stopped early: {left} posts not delivered")

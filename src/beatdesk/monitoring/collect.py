@@ -1,0 +1,100 @@
+"""Collecting: each approved, started, unexpired watch searches its network in turn.
+
+Like listening to the force's own accounts (networks.actions.do_fetch): what was found is
+stored first, and only then does the watch's cursor move, so a crash or restart collects
+the same items again and the database constraint drops the repeats. Rate limits and server
+failures back off exponentially with jitter, never earlier than the network asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from beatdesk.core.clock import now
+from beatdesk.monitoring.actions import do_store_posts
+from beatdesk.monitoring.collectors import collector_for
+from beatdesk.monitoring.models import Watch
+from beatdesk.networks.actions import REFUSED_BACKOFF_S, backoff_seconds
+from beatdesk.networks.base import NetworkRefused, RateLimited, TransientError
+
+
+@dataclass(frozen=True)
+class CollectOutcome:
+    watch_id: int
+    watch: str
+    status: str  # "collected", "waiting", "failed", "refused", "not collecting", "fed by replay"
+    found: int = 0
+    stored: int = 0
+    detail: str = ""
+
+
+def collecting_watches() -> QuerySet[Watch]:
+    """Watches that collect now: approved, started, not expired, retention not ended."""
+    at = now()
+    return Watch.objects.filter(
+        status=Watch.Status.ACTIVE,
+        starts_at__lte=at,
+        expires_at__gt=at,
+        operation__retention_until__gt=at,
+    ).select_related("operation", "account")
+
+
+def _failed(watch: Watch, at: dt.datetime, message: str, wait: float) -> None:
+    Watch.objects.filter(pk=watch.pk).update(
+        last_error=message[:500],
+        consecutive_failures=watch.consecutive_failures + 1,
+        next_attempt_at=at + dt.timedelta(seconds=wait),
+    )
+
+
+def do_collect(watch: Watch, *, force: bool = False) -> CollectOutcome:
+    """One collection for one watch, unless it is backing off (force=True ignores that)."""
+    name = str(watch)
+    if not watch.is_collecting or watch.operation.retention_ended:
+        state = "retention ended" if watch.operation.retention_ended else watch.state
+        return CollectOutcome(watch.pk, name, "not collecting", detail=state)
+    collector = collector_for(watch.network)
+    if collector is None:
+        return CollectOutcome(watch.pk, name, "fed by replay", detail="`beatdesk replay --watch`")
+    at = now()
+    if not force and watch.next_attempt_at and watch.next_attempt_at > at:
+        detail = f"backing off until {watch.next_attempt_at:%H:%M:%S}"
+        return CollectOutcome(watch.pk, name, "waiting", detail=detail)
+    failures = watch.consecutive_failures + 1
+    try:
+        found = collector(watch)
+    except RateLimited as exc:
+        wait = backoff_seconds(failures, exc.retry_after)
+        _failed(watch, at, f"rate limited: {exc}", wait)
+        return CollectOutcome(
+            watch.pk, name, "failed", detail=f"rate limited; next try in {wait:.0f}s"
+        )
+    except TransientError as exc:
+        wait = backoff_seconds(failures, exc.retry_after)
+        _failed(watch, at, str(exc), wait)
+        return CollectOutcome(watch.pk, name, "failed", detail=f"{exc}; next try in {wait:.0f}s")
+    except NetworkRefused as exc:
+        _failed(watch, at, f"refused: {exc}", REFUSED_BACKOFF_S)
+        return CollectOutcome(watch.pk, name, "refused", detail=str(exc))
+    with transaction.atomic():
+        stored = do_store_posts(watch, found.posts)
+        # The cursor moves only now that everything found is stored.
+        Watch.objects.filter(pk=watch.pk).update(
+            cursor=found.cursor,
+            last_collected_at=at,
+            last_error="",
+            consecutive_failures=0,
+            next_attempt_at=None,
+        )
+        watch.cursor = found.cursor
+    detail = f"{found.unreadable} unreadable item(s) skipped" if found.unreadable else ""
+    return CollectOutcome(watch.pk, name, "collected", len(found.posts), len(stored), detail)
+
+
+def collect_due_watches() -> list[CollectOutcome]:
+    """One round: every watch that collects now, each once (the poller calls this)."""
+    return [do_collect(w) for w in collecting_watches() if collector_for(w.network) is not None]

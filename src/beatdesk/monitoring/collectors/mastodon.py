@@ -1,0 +1,106 @@
+"""Mastodon: a hashtag's public timeline, or a full-text search of statuses.
+
+- hashtag: GET /api/v1/timelines/tag/:hashtag
+- keyword, phrase: GET /api/v2/search?type=statuses (a phrase is searched in quotes)
+
+Both answer newest first. The cursor is the newest status id stored; the next collection
+pages forward from it with min_id ("results immediately newer than this id") until a page
+is short, up to MAX_PAGES. The very first collection reads one page: the watch starts
+from now, not from the tag's history.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from beatdesk.monitoring.actions import CollectedPost, raw_json
+from beatdesk.monitoring.collectors import Collection
+from beatdesk.monitoring.rules import hashtag_of
+from beatdesk.networks.base import Budget, NetworkRefused, PayloadError, TransientError
+from beatdesk.networks.mastodon.client import MastodonClient, client_for
+from beatdesk.networks.mastodon.inbound import normalise_status
+
+if TYPE_CHECKING:
+    from beatdesk.monitoring.models import Watch
+
+PAGE_SIZE = 40  # Mastodon's maximum for timelines and search
+MAX_PAGES = 10
+SEARCH_PATH = "/api/v2/search"
+
+
+def _order(status_id: str) -> tuple[int, str]:
+    return (len(status_id), status_id)  # snowflake ids as strings: order them as numbers
+
+
+def _page(client: MastodonClient, watch: Watch, min_id: str) -> tuple[list[Any], Budget]:
+    bound = [("min_id", min_id)] if min_id else []
+    if watch.kind == "hashtag":
+        tag = hashtag_of(watch.query)
+        reply = client.request(
+            "GET",
+            f"/api/v1/timelines/tag/{quote(tag, safe='')}",
+            params=[("limit", str(PAGE_SIZE)), *bound],
+        )
+        statuses = reply.data
+    else:
+        query = watch.query.strip()
+        if watch.kind == "phrase":
+            query = '"' + query.strip('"') + '"'
+        reply = client.request(
+            "GET",
+            SEARCH_PATH,
+            params=[
+                ("q", query),
+                ("type", "statuses"),
+                ("resolve", "false"),
+                ("limit", str(PAGE_SIZE)),
+                *bound,
+            ],
+        )
+        statuses = reply.data.get("statuses") if isinstance(reply.data, dict) else None
+    if not isinstance(statuses, list):
+        raise TransientError(f"Mastodon answered the {watch.kind} watch in an unexpected shape")
+    return [s for s in statuses if isinstance(s, dict)], reply.budget
+
+
+def collect(watch: Watch) -> Collection:
+    if watch.account is None:
+        raise NetworkRefused("a Mastodon watch searches through one of the force's accounts")
+    client = client_for(watch.account)
+    cursor = watch.cursor
+    found: dict[str, dict[str, Any]] = {}
+    budget = Budget()
+    after = cursor
+    for _ in range(MAX_PAGES if cursor else 1):
+        page, budget = _page(client, watch, after)
+        ids = [str(s.get("id")) for s in page if str(s.get("id") or "").isdigit()]
+        for status, status_id in zip(page, [str(s.get("id") or "") for s in page], strict=True):
+            if status_id and (not cursor or _order(status_id) > _order(cursor)):
+                found.setdefault(status_id, status)
+        newest = max(ids, key=_order, default="")
+        if len(page) < PAGE_SIZE or not newest or (after and _order(newest) <= _order(after)):
+            break  # caught up, or the instance is not paging forward: never loop
+        after = newest
+    posts: list[CollectedPost] = []
+    unreadable = 0
+    for status_id in sorted(found, key=_order):
+        raw = raw_json(found[status_id])
+        try:
+            item = normalise_status(raw)
+        except PayloadError:
+            unreadable += 1
+            continue
+        posts.append(
+            CollectedPost(
+                network="mastodon",
+                external_id=item.external_id,
+                author_handle=item.author_handle,
+                text=item.text,
+                posted_at=item.created_at,
+                raw=raw,
+                language=item.language,
+            )
+        )
+    newest_id = max([cursor, *found], key=_order) if found else cursor
+    return Collection(posts, newest_id, budget, unreadable)
