@@ -45,6 +45,9 @@ def _warm_up() -> None:
         read_many(["warming up"])
     except FileNotFoundError as exc:  # no model: the worker still runs other work
         print(f"triage models not loaded: {exc}", file=sys.stderr)
+    from beatdesk.publishing.delivery import recover_stuck_posts
+
+    recover_stuck_posts()  # posts a worker that died left half-sent
 
 
 if __name__ == "__main__":

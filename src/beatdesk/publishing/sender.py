@@ -7,6 +7,8 @@ idempotency key), and every send is recorded as a disclosure with its recipient.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from beatdesk.audit.actions import Category, record, record_system
@@ -37,8 +39,8 @@ def _reply_target(post: Post) -> str:
 def do_send(post: Post) -> Post:
     if post.internal:
         raise SendRefused("an internal note is never sent to a network")
-    if post.status == Post.Status.SENT:
-        return post  # already out: sending again would post twice
+    if post.status in (Post.Status.SENT, Post.Status.SENDING):
+        return post  # out, or another worker has it: sending again would post twice
     if post.status not in SENDABLE:
         raise SendRefused(f"a post that is {post.get_status_display().lower()} cannot be sent")
     if post.in_reply_to_id is None and post.force.publishing_paused:
@@ -49,17 +51,25 @@ def do_send(post: Post) -> Post:
         raise SendRefused(str(exc)) from exc
     if not network.can_publish:
         raise SendRefused(f"{post.account.kind} accounts cannot publish")
-    # Claim the post: of two workers retrying the same send, only one goes on.
+    previous = post.previous_part
+    if previous is not None and (previous.status != Post.Status.SENT or not previous.external_id):
+        return post  # a thread's part waits for the part it answers
+    # Claim the post: of two workers retrying the same send, only one goes on. The time of
+    # the claim lets a send stuck by a worker that died be found and recovered.
     claimed = Post.objects.filter(pk=post.pk, status__in=SENDABLE).update(
-        status=Post.Status.SENDING, error=""
+        status=Post.Status.SENDING, error="", claimed_at=now()
     )
     if not claimed:
         post.refresh_from_db()
         return post
-    reply_to = _reply_target(post)
+    reply_to = previous.external_id if previous is not None else _reply_target(post)
     try:
         external_id = network.publish(
-            post.account, post.text, reply_to=reply_to, idempotency_key=post.idempotency_key
+            post.account,
+            post.text,
+            reply_to=reply_to,
+            idempotency_key=post.idempotency_key,
+            **_extras(post),
         )
     except (TransientError, NetworkRefused, NotSupported, ValueError) as exc:
         Post.objects.filter(pk=post.pk).update(status=Post.Status.FAILED, error=str(exc)[:500])
@@ -86,4 +96,31 @@ def do_send(post: Post) -> Post:
             recipient=f"{post.account.kind}:{post.account.handle} (public)",
             payload=post.text,
         )
+        _next_part_later(post)
     return post
+
+
+def _next_part_later(post: Post) -> None:
+    following = Post.objects.filter(previous_part=post, status=Post.Status.SCHEDULED).first()
+    if following is not None:
+        from beatdesk.publishing.tasks import send_post
+
+        pk = following.pk
+        transaction.on_commit(lambda: send_post.enqueue(pk))
+
+
+def _extras(post: Post) -> dict[str, Any]:
+    """What only some networks take: images with alt text; Bluesky's record key, fixed in
+    advance so a send whose answer was lost can be looked up rather than repeated."""
+    from beatdesk.publishing.delivery import bluesky_rkey
+
+    kind = post.account.kind
+    extras: dict[str, Any] = {}
+    media = list(post.media.all()) if post.pk else []
+    if kind == "mastodon" and media:
+        extras["media"] = [(bytes(m.data), m.filename, m.content_type, m.alt_text) for m in media]
+    if kind == "bluesky":
+        extras["rkey"] = bluesky_rkey(post)
+        if media:
+            extras["images"] = [(bytes(m.data), m.content_type, m.alt_text) for m in media]
+    return extras

@@ -31,6 +31,7 @@ def send_due_posts() -> int:
     due = list(
         Post.objects.filter(status=Post.Status.SCHEDULED, scheduled_for__lte=now())
         .filter(Q(in_reply_to__isnull=False) | Q(force__publishing_paused=False))
+        .filter(Q(previous_part__isnull=True) | Q(previous_part__status=Post.Status.SENT))
         .values_list("pk", flat=True)[:500]
     )
     for pk in due:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +14,6 @@ from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.models import User
 from beatdesk.publishing import replies
-from beatdesk.publishing.checks import count_characters
 from beatdesk.publishing.models import Post
 
 
@@ -62,25 +62,62 @@ def retry(request: HttpRequest, post_id: int) -> HttpResponse:
 
 def _compose_context(user: User, request: HttpRequest) -> dict[str, object]:
     from beatdesk.publishing.compose import OVERRIDERS, usable_accounts
+    from beatdesk.publishing.post_types import post_templates
 
     return {
         "accounts": usable_accounts(user).select_related("owning_team"),
         "kinds": [c for c in Post.Kind.choices if c[0] != Post.Kind.REPLY],
         "can_override": user.role in OVERRIDERS,
         "paused": bool(user.force and user.force.publishing_paused),
-        "values": request.POST,
+        "values": request.POST if request.method == "POST" else request.GET,
         "chosen": [int(v) for v in request.POST.getlist("account") if v.isdigit()],
+        "post_templates": post_templates(),
+        "post_templates_json": {t.key: t.__dict__ for t in post_templates()},
+        **_reminders(user),
     }
+
+
+def _reminders(user: User) -> dict[str, object]:
+    """Appeals due for review, shown on every publishing page."""
+    from beatdesk.publishing.delivery import due_appeals
+
+    if user.force is None:
+        return {"due_appeals": 0}
+    return {"due_appeals": due_appeals(user.force).values("group").distinct().count()}
+
+
+def _images(request: HttpRequest) -> list[Any]:
+    from beatdesk.publishing.compose import Image
+
+    images = []
+    for number, upload in enumerate(request.FILES.getlist("image")):
+        images.append(
+            Image(
+                filename=upload.name or f"image-{number + 1}",
+                content_type=upload.content_type or "",
+                data=upload.read(),
+                alt_text=(request.POST.getlist("alt_text") + [""] * 8)[number],
+            )
+        )
+    return images
+
+
+def _when(raw: str) -> dt.datetime | None:
+    from django.utils import timezone
+
+    try:
+        return timezone.make_aware(dt.datetime.fromisoformat(raw)) if raw else None
+    except ValueError:
+        return None
 
 
 @login_required
 def compose(request: HttpRequest) -> HttpResponse:
-    import datetime as dt
-
+    """Write once; preview, edit and check a variant per network; then save, submit, schedule
+    or publish."""
     from django.shortcuts import render
-    from django.utils import timezone
 
-    from beatdesk.publishing.compose import check_compose, findings_for, usable_accounts
+    from beatdesk.publishing.compose import check_compose, usable_accounts, variants_for
 
     user: User = request.user  # type: ignore[assignment]
     context = _compose_context(user, request)
@@ -88,24 +125,33 @@ def compose(request: HttpRequest) -> HttpResponse:
         ids = [int(v) for v in request.POST.getlist("account") if v.isdigit()]
         text = request.POST.get("text", "")
         kind = request.POST.get("kind", "update")
+        thread = request.POST.get("thread") == "1"
+        variants = {
+            k: request.POST.get(f"variant_{k}", "")
+            for k in ("x", "bluesky", "mastodon", "facebook")
+            if request.POST.get(f"variant_{k}", "").strip()
+            and request.POST.get(f"variant_{k}", "").strip() != text.strip()
+        }
+        images = _images(request)
         accounts = list(usable_accounts(user).filter(pk__in=ids))
-        context["findings"] = findings_for(text, accounts, kind, user.force) if text.strip() else []
-        context["previews"] = [
-            {
-                "account": a,
-                "limit": _limit(a.kind),
-                "length": count_characters(text.strip(), a.kind),
-            }
-            for a in accounts
-        ]
+        planned = []
+        if text.strip() and accounts:
+            try:
+                planned = variants_for(
+                    user.force,
+                    accounts,
+                    text=text,
+                    kind=kind,
+                    variants=variants,
+                    thread=thread,
+                    media=images,
+                )
+            except ValidationError as exc:
+                messages.error(request, "; ".join(exc.messages))
+        context["planned"] = planned
+        context["findings"] = list(dict.fromkeys(f for v in planned for f in v.findings))
+        context["variants"] = variants
         if request.POST.get("action") != "check":
-            when = None
-            raw_when = request.POST.get("scheduled_for", "")
-            if raw_when:
-                try:
-                    when = timezone.make_aware(dt.datetime.fromisoformat(raw_when))
-                except ValueError:
-                    when = None
             review = request.POST.get("review_on") or None
             try:
                 posts = check_compose(
@@ -114,23 +160,22 @@ def compose(request: HttpRequest) -> HttpResponse:
                     kind=kind,
                     account_ids=ids,
                     send=request.POST.get("action", "draft"),
-                    scheduled_for=when,
+                    scheduled_for=_when(request.POST.get("scheduled_for", "")),
                     override_reason=request.POST.get("override_reason", ""),
                     review_on=dt.date.fromisoformat(review) if review else None,
+                    variants=variants,
+                    thread=thread,
+                    media=images,
                 )
             except ValidationError as exc:
                 messages.error(request, "; ".join(exc.messages))
+            except ValueError:
+                messages.error(request, "the review date is not a date")
             else:
                 states = ", ".join(sorted({p.get_status_display().lower() for p in posts}))
                 messages.success(request, f"{len(posts)} post(s) saved: {states}.")
-                return redirect("publishing:calendar")
+                return redirect("publishing:post", posts[0].group)
     return render(request, "publishing/compose.html", context)
-
-
-def _limit(kind: str) -> int | None:
-    from beatdesk.publishing.checks import LIMITS
-
-    return LIMITS.get(kind)
 
 
 @login_required
@@ -145,7 +190,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
     user: User = request.user  # type: ignore[assignment]
     posts = (
-        Post.objects.filter(force=user.force, in_reply_to__isnull=True)
+        Post.objects.filter(force=user.force, in_reply_to__isnull=True, part=1)
         .exclude(kind=Post.Kind.REPLY)
         .select_related("account", "author")
         .order_by("-scheduled_for", "-created_at")[:300]
@@ -163,6 +208,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "days": days,
             "paused": bool(user.force and user.force.publishing_paused),
             "can_stop": user.role in OVERRIDERS,
+            **_reminders(user),
         },
     )
 

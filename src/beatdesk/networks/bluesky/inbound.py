@@ -224,6 +224,7 @@ class BlueskyNetwork(Network):
         *,
         idempotency_key: str = "",
         images: list[Image] | None = None,
+        rkey: str = "",
     ) -> str:
         """Post `text` (a reply when `reply_to` is a post's at:// uri); the new post's uri.
 
@@ -247,7 +248,7 @@ class BlueskyNetwork(Network):
         self.client.session(credentials)
         reply = self._reply_refs(credentials, reply_to) if reply_to else None
         embed = self._upload_images(credentials, images) if images else None
-        uri, _cid = self._create_post(credentials, text, reply=reply, embed=embed)
+        uri, _cid = self._create_post(credentials, text, reply=reply, embed=embed, rkey=rkey)
         if idempotency_key:
             with self._published_lock:
                 self._published[remembered] = uri
@@ -327,8 +328,12 @@ class BlueskyNetwork(Network):
         *,
         reply: dict[str, Any] | None = None,
         embed: dict[str, Any] | None = None,
+        rkey: str = "",
     ) -> tuple[str, str]:
-        """createRecord for one post (facets detected, mentions resolved); its (uri, cid)."""
+        """createRecord for one post (facets detected, mentions resolved); its (uri, cid).
+
+        A caller-chosen `rkey` (a TID) makes the record's uri known before it is sent, so a
+        send whose answer was lost can be looked up with find_post instead of posted again."""
 
         def resolve(handle: str) -> str | None:
             try:
@@ -351,13 +356,44 @@ class BlueskyNetwork(Network):
             credentials,
             "POST",
             "com.atproto.repo.createRecord",
-            body={"repo": session.did, "collection": POST_TYPE, "record": record},
+            body={"repo": session.did, "collection": POST_TYPE, "record": record}
+            | ({"rkey": rkey} if rkey else {}),
         )
         uri = answer.data.get("uri")
         if not isinstance(uri, str) or not uri.startswith("at://"):
             raise TransientError("Bluesky createRecord: the answer has no at:// 'uri'")
         cid = answer.data.get("cid")
         return uri, cid if isinstance(cid, str) else ""
+
+    def find_post(self, account: NetworkAccount, rkey: str) -> str | None:
+        """The at:// uri of the account's post with record key `rkey`, or None when there is
+        none (com.atproto.repo.getRecord answers 400 RecordNotFound)."""
+        credentials = Credentials.from_dict(account.get_credentials())
+        session = self.client.session(credentials)
+        try:
+            _session, answer = self.client.authed(
+                credentials,
+                "GET",
+                "com.atproto.repo.getRecord",
+                params={"repo": session.did, "collection": POST_TYPE, "rkey": rkey},
+            )
+        except NetworkRefused as exc:
+            if "RecordNotFound" in str(exc):
+                return None
+            raise
+        uri = answer.data.get("uri")
+        return uri if isinstance(uri, str) and uri.startswith("at://") else None
+
+    def delete_post(self, account: NetworkAccount, uri: str) -> None:
+        """Delete one of the account's posts (com.atproto.repo.deleteRecord)."""
+        credentials = Credentials.from_dict(account.get_credentials())
+        session = self.client.session(credentials)
+        self.client.authed(
+            credentials,
+            "POST",
+            "com.atproto.repo.deleteRecord",
+            body={"repo": session.did, "collection": POST_TYPE, "rkey": uri.rsplit("/", 1)[-1]},
+        )
 
     def _reply_refs(self, credentials: Credentials, reply_to: str) -> dict[str, Any]:
         _session, answer = self.client.authed(
