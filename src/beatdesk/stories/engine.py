@@ -40,11 +40,12 @@ _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"@\w[\w.@-]*")
 _RT = re.compile(r"^\s*rt\b[^:]*:\s*", re.IGNORECASE)
 _WORD = re.compile(r"#?\w+", re.UNICODE)
-STOPWORDS = frozenset(  # noqa: SIM905 - a word list reads better as text
+_STOP = (
     "a an and are as at be been but by for from had has have he her his i if in into is it its "
     "me my no not of on or our she so that the their them there they this to too up us was we "
-    "were what when which who will with you your rt via amp just now".split()
+    "were what when which who will with you your rt via amp just now"
 )
+STOPWORDS = frozenset(_STOP.split())
 
 
 def normalise(text: str) -> str:
@@ -128,9 +129,7 @@ def vector(text: str, idf: Idf) -> dict[int, float]:
     """Sub-linear tf × idf over hashed unigrams and (down-weighted) bigrams, l2-normalised."""
     ws = words(text)
     counts: Counter[int] = Counter(term_hash(w) for w in ws)
-    bigrams: Counter[int] = Counter(
-        term_hash(f"{a} {b}") for a, b in zip(ws, ws[1:], strict=False)
-    )
+    bigrams: Counter[int] = Counter(term_hash(f"{a} {b}") for a, b in zip(ws, ws[1:], strict=False))
     vec = {h: (1 + math.log(c)) * idf[h] for h, c in counts.items()}
     for h, c in bigrams.items():
         vec[h] = vec.get(h, 0.0) + BIGRAM_WEIGHT * (1 + math.log(c)) * idf[h]

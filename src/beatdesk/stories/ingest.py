@@ -192,9 +192,7 @@ def cluster_watch_posts(watch_post_ids: list[int]) -> None:
     from beatdesk.monitoring.models import WatchPost
     from beatdesk.stories import spikes
 
-    posts = list(
-        WatchPost.objects.filter(pk__in=watch_post_ids).select_related("watch__operation")
-    )
+    posts = list(WatchPost.objects.filter(pk__in=watch_post_ids).select_related("watch__operation"))
     signal = rumour_signal([p.text for p in posts])
     by_operation: dict[int, list[Post]] = defaultdict(list)
     for wp, (score, cues) in zip(posts, signal, strict=True):

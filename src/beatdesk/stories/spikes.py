@@ -128,8 +128,10 @@ def _posts_of(operation: Operation, key: str, start: dt.datetime) -> list[int]:
         watch__operation=operation, posted_at__gte=start, posted_at__lt=start + BUCKET
     )
     kind, _, value = key.partition(":")
-    posts = posts.filter(watch_id=int(value)) if kind == "watch" else posts.filter(
-        text__icontains=f"#{value}"
+    posts = (
+        posts.filter(watch_id=int(value))
+        if kind == "watch"
+        else posts.filter(text__icontains=f"#{value}")
     )
     return list(posts.order_by("posted_at").values_list("pk", flat=True)[:POSTS_KEPT])
 
@@ -221,9 +223,9 @@ def alert(spike_id: int) -> None:
     spike = Spike.objects.select_related("operation", "watch").get(pk=spike_id)
     operation = spike.operation
     errors = []
-    if operation.alert_email and Spike.objects.filter(
-        pk=spike.pk, emailed_at__isnull=True
-    ).update(emailed_at=now()):
+    if operation.alert_email and Spike.objects.filter(pk=spike.pk, emailed_at__isnull=True).update(
+        emailed_at=now()
+    ):
         body = "\n".join(f"{k}: {v}" for k, v in _payload(spike).items())
         try:
             send_mail(

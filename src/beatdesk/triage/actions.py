@@ -17,6 +17,7 @@ from beatdesk.core.clock import now
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
 from beatdesk.publishing.models import Post
+from beatdesk.stories.ingest import cluster_triaged
 from beatdesk.triage import engine, routing
 from beatdesk.triage.models import Alert, ContactType, Grade, RoutingRule, Triage, TriageCorrection
 
@@ -140,6 +141,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
                     alert.message,
                     justification="grade 1 emergency",
                 )
+    cluster_triaged(fresh)  # stories; never raises, never holds up the messages
     return fresh
 
 
