@@ -16,6 +16,7 @@ urlpatterns = [
     path("monitoring/", include("beatdesk.monitoring.urls")),
     path("stories/", include("beatdesk.stories.urls")),
     path("live/", include("beatdesk.live.urls")),
+    path("public/", include("beatdesk.publishing.urls_feeds")),
     path("healthz", healthz),
     path("", include("beatdesk.networks.urls_public")),
     path("", include("beatdesk.inbox.urls")),

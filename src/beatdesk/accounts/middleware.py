@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz")
+_OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/public/")
 
 
 class SessionTimeoutMiddleware:

@@ -271,3 +271,27 @@ class XrpcClient:
             raise NetworkRefused(
                 f"{exc}; a new session was refused too — check the account's app password"
             ) from exc
+
+
+GET_POSTS_LIMIT = 25  # app.bsky.feed.getPosts takes at most 25 uris
+
+
+def get_posts(
+    client: XrpcClient, credentials: Credentials, uris: list[str]
+) -> list[dict[str, Any]]:
+    """app.bsky.feed.getPosts: post views (replyCount, repostCount, likeCount, quoteCount)
+    for up to 25 at:// uris; a deleted post is simply missing from the answer."""
+    _, reply = client.authed(credentials, "GET", "app.bsky.feed.getPosts", params={"uris": uris})
+    posts = reply.data.get("posts")
+    if not isinstance(posts, list):
+        raise TransientError("Bluesky app.bsky.feed.getPosts: the answer has no posts list")
+    return [p for p in posts if isinstance(p, dict)]
+
+
+def get_profile(client: XrpcClient, credentials: Credentials) -> dict[str, Any]:
+    """app.bsky.actor.getProfile for the signed-in account: followersCount and the rest."""
+    session = client.session(credentials)
+    _, reply = client.authed(
+        credentials, "GET", "app.bsky.actor.getProfile", params={"actor": session.did}
+    )
+    return reply.data

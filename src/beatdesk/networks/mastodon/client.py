@@ -203,3 +203,20 @@ def client_for(account: NetworkAccount, **kwargs: Any) -> MastodonClient:
         str(credentials.get("access_token") or ""),
         **kwargs,
     )
+
+
+def get_status(client: MastodonClient, status_id: str) -> dict[str, Any]:
+    """GET /api/v1/statuses/:id: one status, with its reblogs_count, favourites_count and
+    replies_count (for the reach of what the force published)."""
+    data = client.request("GET", f"/api/v1/statuses/{status_id}").data
+    if not isinstance(data, dict):
+        raise TransientError("GET /api/v1/statuses/:id: the answer is not a status")
+    return data
+
+
+def verify_credentials(client: MastodonClient) -> dict[str, Any]:
+    """GET /api/v1/accounts/verify_credentials: the account itself, with followers_count."""
+    data = client.request("GET", "/api/v1/accounts/verify_credentials").data
+    if not isinstance(data, dict):
+        raise TransientError("verify_credentials: the answer is not an account")
+    return data

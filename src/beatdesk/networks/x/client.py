@@ -115,3 +115,49 @@ def request(
     if not isinstance(data, dict):
         raise TransientError(f"X answered {what} with JSON that is not an object")
     return XResponse(status, data, budget)
+
+
+LOOKUP_LIMIT = 100  # GET /2/tweets takes at most 100 ids
+
+
+def _read_token(credentials: dict[str, Any]) -> str:
+    token = credentials.get("user_access_token") or credentials.get("bearer_token")
+    if not token:
+        raise NetworkRefused("this X account has no user_access_token or bearer_token")
+    return str(token)
+
+
+def get_post_metrics(credentials: dict[str, Any], ids: list[str]) -> list[dict[str, Any]]:
+    """GET /2/tweets?ids=…&tweet.fields=public_metrics: each post's public_metrics
+    (impression_count, retweet_count, like_count, reply_count, quote_count). Posts X cannot
+    find come back under "errors" and are left out."""
+    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    answer = request(
+        "GET",
+        f"{base}/2/tweets",
+        token=_read_token(credentials),
+        what="looking up the force's posts",
+        params={"ids": ",".join(ids[:LOOKUP_LIMIT]), "tweet.fields": "public_metrics"},
+    )
+    data = answer.data.get("data", [])
+    return [p for p in data if isinstance(p, dict)] if isinstance(data, list) else []
+
+
+def get_me(credentials: dict[str, Any]) -> dict[str, Any]:
+    """GET /2/users/me?user.fields=public_metrics: the account, with followers_count (needs
+    the user-context token)."""
+    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    token = credentials.get("user_access_token")
+    if not token:
+        raise NetworkRefused("reading X followers needs the account's user_access_token")
+    answer = request(
+        "GET",
+        f"{base}/2/users/me",
+        token=str(token),
+        what="reading the account's followers",
+        params={"user.fields": "public_metrics"},
+    )
+    data = answer.data.get("data")
+    if not isinstance(data, dict):
+        raise TransientError("X answered /2/users/me without the user")
+    return data

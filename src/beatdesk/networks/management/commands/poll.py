@@ -35,6 +35,9 @@ class Command(BaseCommand):
                 recover_stuck_posts()
                 remind_due_appeals()
                 send_due_posts()
+                from beatdesk.live.reach import take_snapshots
+
+                take_snapshots()
                 for account in fetchable_accounts():
                     outcome = do_fetch(account)
                     if outcome.status != "waiting" or options["verbosity"] > 1:
