@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from beatdesk.audit.actions import Category, record_system
+from beatdesk.core.clock import now
 from beatdesk.stories.engine import Assignment, Post, StoryEngine, StoryState, rumour_signal
 from beatdesk.stories.models import Story, StoryMember
 
@@ -76,6 +77,7 @@ def _save(
     member: Callable[[Post], dict[str, Any]],
 ) -> None:
     changed = {a.story.id: a.story for a in done}
+    at = now()
     rows: dict[Any, Story] = {}
     for sid, state in changed.items():
         rows[sid] = Story(
@@ -92,6 +94,7 @@ def _save(
             rumour_total=state.rumour_total,
             cue_posts=state.cue_posts,
             candidate_since=state.candidate_since,
+            updated_at=at,
         )
     with transaction.atomic():
         Story.objects.bulk_create([s for s in rows.values() if s.pk is None])
