@@ -75,7 +75,7 @@ def check_update(user: UserType, rumour_id: int, *, status: str, owner_id: int) 
     if status not in Rumour.Status.values:
         raise ValidationError(f"unknown status {status!r}")
     owner = User.objects.filter(
-        pk=owner_id, force_id=user.force_id, is_active=True, role__in=RUMOUR_WRITERS
+        pk=owner_id, force=user.force, is_active=True, role__in=RUMOUR_WRITERS
     ).first()
     if owner is None:
         raise ValidationError("the owner must be an active desk operator or supervisor")
@@ -120,7 +120,7 @@ def rebuttal_choices(user: UserType) -> list[Post]:
     """The force's posts that can be linked as a rebuttal: sent or on their way."""
     return list(
         Post.objects.filter(
-            force_id=user.force_id,
+            force=user.force,
             internal=False,
             in_reply_to__isnull=True,
             status__in=[
@@ -138,7 +138,7 @@ def rebuttal_choices(user: UserType) -> list[Post]:
 def check_link_rebuttal(user: UserType, rumour_id: int, *, post_id: int) -> Rumour:
     rumour = _rumour(user, rumour_id)
     post = Post.objects.filter(
-        pk=post_id, force_id=user.force_id, internal=False, in_reply_to__isnull=True
+        pk=post_id, force=user.force, internal=False, in_reply_to__isnull=True
     ).first()
     if post is None:
         raise ValidationError("choose one of the force's own posts as the rebuttal")

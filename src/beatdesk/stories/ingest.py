@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
@@ -52,8 +54,8 @@ def engine_for(force_id: int, operation_id: int | None, posts: list[Post]) -> St
     newest = max(p.at for p in posts)
     stored = list(
         Story.objects.filter(
+            Q(operation__isnull=True) if operation_id is None else Q(operation_id=operation_id),
             force_id=force_id,
-            operation_id=operation_id,
             last_seen__gte=min(p.at for p in posts) - engine.tuning.window,
         ).order_by("-last_seen")[:ACTIVE_LIMIT]
     )
@@ -152,7 +154,7 @@ def do_cluster(
     return done
 
 
-def _quietly(what: str, work: Callable[[], None]) -> None:
+def _quietly(what: str, work: Callable[[], object]) -> None:
     try:
         with transaction.atomic():  # a savepoint: a failure here leaves the caller's work intact
             work()
@@ -185,7 +187,7 @@ def cluster_triaged(triages: Iterable[Triage]) -> None:
     for force_id, posts in by_force.items():
         _quietly(
             f"inbox of force {force_id}",
-            lambda f=force_id, p=posts: do_cluster(f, None, p, member),  # type: ignore[misc]
+            partial(do_cluster, force_id, None, posts, member),
         )
 
 
@@ -211,12 +213,12 @@ def cluster_watch_posts(watch_post_ids: list[int]) -> None:
         operation = operations[operation_id]
         _quietly(
             f"operation {operation_id}",
-            lambda o=operation, b=batch: do_cluster(o.force_id, o.pk, b, member),  # type: ignore[misc]
+            partial(do_cluster, operation.force_id, operation.pk, batch, member),
         )
         mine = [wp for wp in posts if wp.watch.operation_id == operation_id]
         _quietly(
             f"spikes of operation {operation_id}",
-            lambda o=operation, m=mine: spikes.observe(o, m),  # type: ignore[misc]
+            partial(spikes.observe, operation, mine),
         )
 
 

@@ -37,13 +37,13 @@ def _gate(user: User, object_type: str, object_id: object) -> None:
 def visible_stories(user: User) -> QuerySet[Story]:
     if not reads_force_wide(user) or user.force_id is None:
         return Story.objects.none()
-    return Story.objects.filter(force_id=user.force_id)
+    return Story.objects.filter(force=user.force)
 
 
 def visible_rumours(user: User) -> QuerySet[Rumour]:
     if not reads_force_wide(user) or user.force_id is None:
         return Rumour.objects.none()
-    return Rumour.objects.filter(force_id=user.force_id)
+    return Rumour.objects.filter(force=user.force)
 
 
 def purpose_of(operation: Operation | None) -> str:
@@ -173,7 +173,7 @@ def access_board(user: User, operation_id: int) -> Operation:
     from beatdesk.monitoring.models import Operation
 
     _gate(user, "monitoring.operation", operation_id)
-    operation = Operation.objects.filter(pk=operation_id, force_id=user.force_id).first()
+    operation = Operation.objects.filter(pk=operation_id, force=user.force).first()
     if operation is None:
         raise Http404("No such operation")
     with transaction.atomic():
@@ -244,6 +244,6 @@ def recent_spikes(user: User, hours: int = 2) -> list[Spike]:
         return []
     return list(
         Spike.objects.filter(
-            operation__force_id=user.force_id, detected_at__gte=now() - dt.timedelta(hours=hours)
+            operation__force=user.force, detected_at__gte=now() - dt.timedelta(hours=hours)
         ).select_related("operation", "watch")[:5]
     )

@@ -79,7 +79,7 @@ def rumour(request: HttpRequest, pk: int) -> HttpResponse:
             "notes": found.notes.select_related("author"),
             "statuses": Rumour.Status.choices,
             "owners": User.objects.filter(
-                force_id=user.force_id, is_active=True, role__in=actions.RUMOUR_WRITERS
+                force=user.force, is_active=True, role__in=actions.RUMOUR_WRITERS
             ).order_by("first_name", "username"),
             "posts": actions.rebuttal_choices(user),
             "can_write": user.role in actions.RUMOUR_WRITERS,

@@ -59,16 +59,21 @@ def test_the_desk_promotes_a_story_sets_its_status_adds_evidence_and_links_a_reb
     from beatdesk.publishing.models import Post
 
     post = Post.objects.create(
-        force=story.force, account=account("@WMP_DudleyRd"), author=users["dana.desk"],
-        text="There is no tiger: every animal at Westmere zoo is safe.", kind="update",
-        status=Post.Status.SENT, sent_at=now(), idempotency_key="rebuttal-1",
+        force=story.force,
+        account=account("@WMP_DudleyRd"),
+        author=users["dana.desk"],
+        text="There is no tiger: every animal at Westmere zoo is safe.",
+        kind="update",
+        status=Post.Status.SENT,
+        sent_at=now(),
+        idempotency_key="rebuttal-1",
     )
     desk.post(f"/stories/rumours/{rumour.pk}/update/", {"rebuttal": post.pk})
     rumour.refresh_from_db()
     assert rumour.rebuttal == post
     actions = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"rumour.promoted", "rumour.updated", "rumour.noted", "rumour.rebuttal_linked"} <= actions
-    assert {"rumour.view"} <= actions
+    written = {"rumour.promoted", "rumour.updated", "rumour.noted", "rumour.rebuttal_linked"}
+    assert written | {"rumour.view"} <= actions
 
 
 def test_an_analyst_reads_but_cannot_write_and_officers_and_advisers_are_refused(

@@ -39,8 +39,9 @@ posts = [CollectedPost("replay", f"t{i}", f"@p{i}", told[i % 3],
          at + dt.timedelta(minutes=4 * i), json.dumps({"i": i})) for i in range(12)]
 do_store_posts(watch, posts)
 story = Story.objects.get(operation=op)
-rebuttal = Post.objects.create(force=force, account=NetworkAccount.objects.filter(force=force,
-    kind="x").first(), author=desk, text="No tiger has escaped: every animal at Westmere zoo is safe.",
+x_account = NetworkAccount.objects.filter(force=force, kind="x").first()
+rebuttal = Post.objects.create(force=force, account=x_account, author=desk,
+    text="No tiger has escaped: every animal at Westmere zoo is safe.",
     kind="update", status="sent", sent_at=at + dt.timedelta(minutes=30), idempotency_key="tiger-no")
 for n, views in enumerate([120, 900, 2400]):
     ReachSnapshot.objects.create(post=rebuttal, taken_at=at + dt.timedelta(minutes=40 + 20 * n),

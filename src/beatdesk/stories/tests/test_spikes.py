@@ -50,9 +50,9 @@ def test_a_burst_spikes_once_with_its_posts_and_alerts_by_email_and_webhook_once
     operation,
     watch,
     settings,
-    smtp_server,
+    smtp_server,  # noqa: F811
     fake_network,
-    client_for,  # noqa: F811
+    client_for,
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = smtp_server.host, smtp_server.port
