@@ -125,6 +125,9 @@ def seed() -> Force:
             TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
     _routing_rules(force, teams)
     _reply_templates(force)
+    from beatdesk.monitoring.demo import seed_operation
+
+    seed_operation(force)
     from beatdesk.inbox.models import ResponseTarget
 
     for grade, minutes in [(1, 5), (2, 60), (3, 24 * 60), (4, 3 * 24 * 60)]:

@@ -68,7 +68,7 @@ def test_the_form_will_not_save_a_watch_without_purpose_owner_or_expiry(
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert missing in errors
-    assert not Watch.objects.exists()
+    assert not operation.watches.exists()
 
 
 def test_the_model_refuses_the_same_and_the_database_too(
@@ -154,7 +154,7 @@ def test_a_watch_on_a_person_is_refused_with_an_explanation_and_the_attempt_is_a
     message = raised.value.message_dict["query"][0]
     assert message.startswith("Refused")
     assert "never a person" in message and "inbox" in message
-    assert not Watch.objects.exists()
+    assert not operation.watches.exists()
     assert AuditEvent.objects.filter(action="watch.refused_on_person").count() == 1
 
 
@@ -180,7 +180,7 @@ def test_the_form_shows_the_person_refusal_on_the_term(
         f"/monitoring/operations/{operation.pk}/watches/new/", data
     )
     assert "never a person" in response.content.decode()
-    assert not Watch.objects.exists()
+    assert not operation.watches.exists()
 
 
 def test_proposed_watch_waits_and_another_supervisor_approves_it(
