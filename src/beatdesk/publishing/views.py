@@ -126,11 +126,13 @@ def compose(request: HttpRequest) -> HttpResponse:
         text = request.POST.get("text", "")
         kind = request.POST.get("kind", "update")
         thread = request.POST.get("thread") == "1"
+        # A network's own version counts only when someone changed it: an untouched one
+        # (the text as it was when the versions were shown) follows the main text.
+        untouched = {text.strip(), request.POST.get("variants_base", "").strip(), ""}
         variants = {
             k: request.POST.get(f"variant_{k}", "")
             for k in ("x", "bluesky", "mastodon", "facebook")
-            if request.POST.get(f"variant_{k}", "").strip()
-            and request.POST.get(f"variant_{k}", "").strip() != text.strip()
+            if request.POST.get(f"variant_{k}", "").strip() not in untouched
         }
         images = _images(request)
         accounts = list(usable_accounts(user).filter(pk__in=ids))

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -41,7 +42,8 @@ def post_group(request: HttpRequest, group: str) -> HttpResponse:
         from beatdesk.accounts.access import refuse
 
         refuse(user, "publishing.post", group, "this role does not see drafts")
-    record(user, Category.CONSULTATION, "post.viewed", head, justification="post page")
+    with transaction.atomic():
+        record(user, Category.CONSULTATION, "post.viewed", head, justification="post page")
     return render(
         request,
         "publishing/post.html",
