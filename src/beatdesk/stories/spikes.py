@@ -184,7 +184,15 @@ def observe(operation: Operation, posts: list[WatchPost]) -> list[Spike]:
     """Count a batch of collected posts and record any spike they make; new spikes are
     alerted once the transaction commits."""
     fresh = []
-    for key, start in sorted(count(operation, posts)):
+    touched = count(operation, posts)
+    # Only buckets with enough posts can spike: one query spares a baseline per quiet series.
+    busy = VolumeBucket.objects.filter(
+        operation=operation,
+        key__in={key for key, _ in touched},
+        start__in={start for _, start in touched},
+        count__gte=MIN_POSTS,
+    ).values_list("key", "start")
+    for key, start in sorted(set(busy) & touched):
         scored = score(operation, key, start)
         if scored is None:
             continue
