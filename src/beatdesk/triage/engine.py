@@ -11,6 +11,7 @@ from beatdesk.triage import signals
 from beatdesk.triage.bundle import Bundle, active_bundle
 from beatdesk.triage.language import detect_many
 from beatdesk.triage.personal_data import Span, find_personal_data
+from beatdesk.triage.profanity import AbuseStack, offensive_proba
 
 # Emergencies are flagged on a low model probability: a false alarm costs a look, a miss
 # can cost a life. Training chooses it by cross-validation on the seed set's training
@@ -101,12 +102,13 @@ def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
     heads = bundle.heads
     contact_p = heads["contact"].proba(features)
     grade_p = heads["grade"].proba(features)
-    abuse_p = heads["abuse"].proba(features)
+    abuse_p = offensive_proba(
+        heads["abuse"], AbuseStack.from_meta(bundle.meta.get("abuse_stack")), features
+    )
     rumour_p = heads["rumour"].proba(features)
     relevance_p = heads["crisis-informative"].proba(features)
     contact_classes = heads["contact"].classes
     emergency_col = contact_classes.index("emergency")
-    off_col = heads["abuse"].classes.index("OFF")
     rumour_col = heads["rumour"].classes.index("rumour")
     informative_col = heads["crisis-informative"].classes.index("Related and informative")
     grade_classes = [int(c) for c in heads["grade"].classes]
@@ -121,7 +123,7 @@ def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
             grade_classes[int(grade_p[i].argmax())],
             threshold,
         )
-        abuse_score = float(abuse_p[i, off_col])
+        abuse_score = float(abuse_p[i])
         cues = signals.rumour_cues(text)
         rumour = float(rumour_p[i, rumour_col]) * (0.6 + 0.4 * min(cues, 2) / 2)
         readings.append(

@@ -12,6 +12,7 @@ from beatdesk.triage.bundle import Bundle
 from beatdesk.triage.datasets import TASKS, DataError, Examples, load
 from beatdesk.triage.engine import read_many
 from beatdesk.triage.features import text_key
+from beatdesk.triage.profanity import AbuseStack, predict_offensive
 from beatdesk.triage.training import score
 
 
@@ -56,6 +57,12 @@ def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
             grade_macro_f1=grades.macro_f1,
             emergency_recall=round(float(np.mean(emergencies)), 4) if emergencies else None,
         )
+    elif task_name == "abuse":
+        stack = AbuseStack.from_meta(bundle.meta.get("abuse_stack"))
+        predicted = predict_offensive(bundle.heads["abuse"], stack, bundle.features(examples.texts))
+        elapsed = time.perf_counter() - started
+        ours = score(examples.labels, predicted)
+        result.update(macro_f1=ours.macro_f1, per_class=ours.per_class)
     else:
         head = bundle.heads[task_name]
         predicted = head.predict(bundle.features(examples.texts))

@@ -13,10 +13,12 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
 
 from beatdesk.triage.bundle import Bundle, Head
-from beatdesk.triage.datasets import SEED_FILES, TASKS, Examples, load, split
+from beatdesk.triage.datasets import SEED, SEED_FILES, TASKS, Examples, load, split
 from beatdesk.triage.features import FeatureSet, Idf, text_key
+from beatdesk.triage.profanity import AbuseStack, predict_offensive, profanity_scores
 
 # (feature space, C) per head, chosen on the held-out parts (see MODELS.md).
 HEAD_SETTINGS = {
@@ -111,6 +113,7 @@ def train(
             parts[task.name] = (examples, Examples())
 
     heads: dict[str, Head] = {}
+    abuse_stack: AbuseStack | None = None
     keys: dict[str, np.ndarray] = {}
     report: dict[str, Any] = {}
     for name, (train_part, held_part) in parts.items():
@@ -123,9 +126,15 @@ def train(
             progress("choosing the emergency threshold by cross-validation")
             emergency_threshold = choose_emergency_threshold(train_part)
             keys["grade"] = keys[name]
+        if name == "abuse":
+            progress("fitting the abuse stack on out-of-fold scores")
+            abuse_stack = fit_abuse_stack(train_part)
         if len(held_part):
             started = time.perf_counter()
-            predicted = heads[name].predict(FeatureSet(held_part.texts))
+            if name == "abuse":
+                predicted = predict_offensive(heads[name], abuse_stack, FeatureSet(held_part.texts))
+            else:
+                predicted = heads[name].predict(FeatureSet(held_part.texts))
             rate = len(held_part) / max(time.perf_counter() - started, 1e-9)
             ours = score(held_part.labels, predicted)
             base = baseline_score(train_part, held_part)
@@ -151,11 +160,28 @@ def train(
             "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "held_out_mode": held_out,
             "emergency_threshold": emergency_threshold,
+            "abuse_stack": abuse_stack.to_meta() if abuse_stack else None,
             "sizes": {name: len(p[0]) for name, p in parts.items()},
             "features": {name: int(len(h.idf.index)) for name, h in heads.items()},
         },
     )
     return TrainResult(bundle, report)
+
+
+def fit_abuse_stack(train_part: Examples, folds: int = 5) -> AbuseStack:
+    """Fit the stack on abuse-head scores each made by a head that never saw that text."""
+    labels = np.array(train_part.labels)
+    p_head = np.zeros(len(labels))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
+    for fit_idx, score_idx in splitter.split(np.zeros(len(labels)), labels):
+        head = fit_head(
+            "abuse",
+            FeatureSet([train_part.texts[i] for i in fit_idx]),
+            list(labels[fit_idx]),
+        )
+        scored = FeatureSet([train_part.texts[i] for i in score_idx])
+        p_head[score_idx] = head.proba(scored)[:, head.classes.index("OFF")]
+    return AbuseStack.fit(p_head, profanity_scores(train_part.texts), labels == "OFF")
 
 
 def contact_scores(bundle: Bundle, held: Examples) -> dict[str, Any]:
