@@ -21,7 +21,7 @@ from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
 from beatdesk.monitoring.models import Operation, Watch, WatchPost
-from beatdesk.monitoring.queries import DECIDERS, may_decide, may_propose
+from beatdesk.monitoring.queries import may_decide, may_propose
 from beatdesk.monitoring.rules import watch_problems
 from beatdesk.monitoring.signals import posts_collected
 from beatdesk.networks.models import NetworkAccount
@@ -70,7 +70,7 @@ def _check_operation_fields(user: User, fields: OperationFields, *, exclude: int
 
 
 def check_create_operation(user: User, fields: OperationFields) -> Operation:
-    if not may_decide(user):
+    if not may_decide(user) or user.force_id is None:
         refuse(user, "monitoring.operation", "", "only supervisors set up operations")
     _check_operation_fields(user, fields, exclude=None)
     return do_create_operation(user, fields)
@@ -244,7 +244,7 @@ def do_propose_watch(user: User, fields: WatchFields) -> Watch:
 
 
 def _check_decider(user: User, watch: Watch, verb: str) -> None:
-    if user.role not in DECIDERS or not may_decide(user):
+    if not may_decide(user):
         refuse(user, "monitoring.watch", watch.pk, f"only supervisors {verb} watches")
     if watch.operation.force_id != user.force_id:
         refuse(user, "monitoring.watch", watch.pk, "the watch is another force's")

@@ -74,8 +74,8 @@ def collect(watch: Watch) -> Collection:
     after = cursor
     for _ in range(MAX_PAGES if cursor else 1):
         page, budget = _page(client, watch, after)
-        ids = [str(s.get("id")) for s in page if str(s.get("id") or "").isdigit()]
-        for status, status_id in zip(page, [str(s.get("id") or "") for s in page], strict=True):
+        ids = [str(s.get("id") or "") for s in page]
+        for status_id, status in zip(ids, page, strict=True):
             if status_id and (not cursor or _order(status_id) > _order(cursor)):
                 found.setdefault(status_id, status)
         newest = max(ids, key=_order, default="")

@@ -8,10 +8,12 @@ import copy
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from beatdesk.accounts.models import Force
 from beatdesk.audit.models import AuditEvent
@@ -53,7 +55,8 @@ def announced() -> Iterator[list[list[int]]]:
 def status(number: int) -> dict[str, Any]:
     item = copy.deepcopy(fixture("mastodon_tag_status.json"))
     item["id"] = str(114170000000000000 + number)
-    item["created_at"] = f"2026-03-14T12:{number:02d}:00.000Z"
+    at = dt.datetime(2026, 3, 14, 12, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=number)
+    item["created_at"] = at.isoformat().replace("+00:00", "Z")
     item["content"] = (
         f'<p>Carnival update {number} <a href="#">#<span>WestmereCarnival</span></a></p>'
     )
@@ -187,9 +190,13 @@ def test_mastodon_hashtag_watch_collects_dedupes_and_resumes(
     assert fake_network.requests[-1].param("min_id") == status(3)["id"]
     assert WatchPost.objects.filter(watch=watch).count() == 4
 
+    instance.statuses += [status(n) for n in range(5, 51)]  # more than a page of 40
+    assert do_collect(watch).stored == 46
+    assert WatchPost.objects.filter(watch=watch).count() == 50
+
     watch.cursor = ""  # as if the cursor were lost: the same posts again store nothing new
     assert do_collect(watch).stored == 0
-    assert WatchPost.objects.filter(watch=watch).count() == 4
+    assert WatchPost.objects.filter(watch=watch).count() == 50
 
 
 def test_mastodon_keyword_watch_searches_statuses(
@@ -352,3 +359,18 @@ def test_collection_is_in_the_audit_log(
     event = AuditEvent.objects.get(action="watch.collected")
     assert event.category == "collection" and event.object_id == str(watch.pk)
     assert event.actor_label == "system:watch"
+
+
+def test_the_poller_collects_for_watches_each_round(
+    force: Force, make_watch: Callable[..., Watch], fake_network: FakeNetwork
+) -> None:
+    MastodonSearch(fake_network, [status(1), status(2)])
+    account = searching_account(
+        force, "mastodon", {"instance": fake_network.base_url, "access_token": TOKEN}
+    )
+    make_watch(name="Carnival toots", network="mastodon", account=account)
+    fake_network.route("GET", "/api/v1/notifications", [])  # the account's own mentions
+    out = StringIO()
+    call_command("poll", "--once", stdout=out)
+    assert "watch Carnival toots (Mastodon #WestmereCarnival): collected, 2 new" in out.getvalue()
+    assert WatchPost.objects.count() == 2

@@ -131,7 +131,9 @@ def test_watches_command_lists_collects_and_purges(
     assert "20 post(s) kept" in out.getvalue()
     out = StringIO()
     call_command("watches", "collect", "--once", stdout=out)
-    assert "no watch is collecting" in out.getvalue()  # a replay watch is fed by replay only
+    assert (
+        "no watch searches a network now" in out.getvalue()
+    )  # a replay watch is fed by replay only
     Operation.objects.filter(pk=operation.pk).update(
         retention_until=now() - dt.timedelta(minutes=1)
     )

@@ -53,7 +53,10 @@ class Command(BaseCommand):
             while True:
                 outcomes = collect_due_watches()
                 if not outcomes:
-                    self.stdout.write("no watch is collecting (approved, started, unexpired)")
+                    self.stdout.write(
+                        "no watch searches a network now (approved, started, unexpired); "
+                        "replay watches are fed by `beatdesk replay FILE --watch NAME`"
+                    )
                 for outcome in outcomes:
                     line = f"{outcome.watch}: {outcome.status}"
                     if outcome.status == "collected":
