@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,7 @@ def _names(lines: str | None) -> list[str]:
 
 
 def findings_for(
-    text: str, accounts: list[NetworkAccount], kind: str, force: Any, media: Sequence[Any] = ()
+    text: str, accounts: list[NetworkAccount], kind: str, force: Any, media: Iterable[Any] = ()
 ) -> list[Any]:
     from beatdesk.publishing.checks import Media, run_checks
 

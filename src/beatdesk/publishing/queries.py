@@ -64,7 +64,7 @@ def replies_to(user: User, posts: list[Post]) -> QuerySet[Message]:
     ids = [p.external_id for p in posts if p.external_id]
     return (
         visible_messages(user)
-        .filter(reply_to_external_id__in=ids, account__in={p.account_id for p in posts})
+        .filter(reply_to_external_id__in=ids, network__in={p.account.kind for p in posts})
         .order_by("created_at")
     )
 
@@ -73,9 +73,14 @@ def our_post_answered(message: Message) -> Post | None:
     """The force's own post that an inbox message replies to, if it is one of ours."""
     if not message.reply_to_external_id:
         return None
+    # Ids are unique within a network; a replayed message names its network itself.
     return (
-        Post.objects.filter(account_id=message.account_id, external_id=message.reply_to_external_id)
-        .exclude(external_id="")
+        Post.objects.filter(
+            force_id=message.account.force_id,
+            account__kind=message.network,
+            external_id=message.reply_to_external_id,
+        )
+        .select_related("account")
         .first()
     )
 
