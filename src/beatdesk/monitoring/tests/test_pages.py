@@ -129,3 +129,43 @@ def test_an_expired_watch_says_so(
     watch = make_watch(starts_at=at - dt.timedelta(days=3), expires_at=at - dt.timedelta(hours=1))
     page = client_for("dana.desk").get(f"/monitoring/watches/{watch.pk}/").content.decode()
     assert "expired" in page and "no longer collects" in page
+
+
+def _queries_for(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_list_pages_do_not_grow_a_query_per_row(
+    operation: Operation, make_watch: Callable[..., Watch], client_for: Callable[[str], Client]
+) -> None:
+    client = client_for("dana.desk")
+    first = make_watch(name="w0")
+    do_store_posts(
+        first,
+        [
+            CollectedPost("replay", str(n), "@a", f"post {n}", now(), f'{{"id": {n}}}')
+            for n in range(3)
+        ],
+    )
+    urls = [
+        "/monitoring/",
+        f"/monitoring/operations/{operation.pk}/",
+        f"/monitoring/watches/{first.pk}/",
+    ]
+    before = [_queries_for(client, url) for url in urls]
+    for n in range(1, 6):
+        make_watch(name=f"w{n}")
+        do_store_posts(
+            first,
+            [
+                CollectedPost("replay", f"{n}-{m}", "@b", "more", now(), f'{{"id": "{n}-{m}"}}')
+                for m in range(5)
+            ],
+        )
+    after = [_queries_for(client, url) for url in urls]
+    assert after == before
