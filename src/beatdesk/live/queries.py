@@ -121,7 +121,7 @@ def follower_changes(event: LiveEvent) -> list[FollowerChange]:
 
 def _hours(event: LiveEvent) -> list[dt.datetime]:
     start = event.starts_at.replace(minute=0, second=0, microsecond=0)
-    hours = []
+    hours: list[dt.datetime] = []
     while start < event.ends_at and len(hours) < 24 * 7:
         hours.append(start)
         start += dt.timedelta(hours=1)

@@ -137,12 +137,9 @@ def _every() -> dt.timedelta:
     return dt.timedelta(minutes=getattr(settings, "BEATDESK_REACH_EVERY_MINUTES", 15))
 
 
-_last_round: list[dt.datetime] = []  # this process's last try, so failing networks rest too
-
-
 def _due(moment: dt.datetime) -> bool:
     newest = FollowerSnapshot.objects.order_by("-taken_at").values_list("taken_at", flat=True)
-    last = max([*newest[:1], *_last_round], default=None)
+    last = newest.first()
     return last is None or moment - last >= _every()
 
 
@@ -158,7 +155,6 @@ def take_snapshots(*, force: bool = False) -> Round:
     moment = now()
     if not force and not _due(moment):
         return Round(skipped=True)
-    _last_round[:] = [moment]
     taken = Round()
     for account in snapshot_accounts():
         posts = list(

@@ -336,6 +336,7 @@ def _without_overlaps(cuts: list[_Cut]) -> list[_Cut]:
     return kept
 
 
+_CONJUNCTION = re.compile(r"\s+(?:and|or|but)\b")
 _TIDY = [
     (re.compile(r"\(\s*\)"), ""),
     (re.compile(r"[ \t]+([,.;:)])"), r"\1"),
@@ -369,6 +370,8 @@ def redact_text(text: str, places: Sequence[str] = ()) -> str:
         if not replacement and before.rstrip().endswith(",") and text[end : end + 1] == ",":
             end += 1  # "Mr Patel, DOB 12/03/1985, reported" -> "A man reported"
             before = before.rstrip()[:-1]
+        elif not replacement and before.rstrip().endswith(",") and _CONJUNCTION.match(text, end):
+            before = before.rstrip()[:-1]  # "two cars, reg AB12 CDE and a taxi"
         parts.append(before)
         if replacement.startswith(("a ", "an ")) and _starts_sentence(text, cut.start):
             replacement = replacement[0].upper() + replacement[1:]

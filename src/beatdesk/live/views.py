@@ -237,8 +237,10 @@ def upload(request: HttpRequest, event_id: int) -> HttpResponse:
         messages.error(request, "choose the incident log (a .csv file)")
         return redirect("live:detail", event_id)
     try:
-        text = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+        text = io.StringIO(upload.read().decode("utf-8-sig"), newline="")
         added = actions.do_add_entries(event, read_log(text, event), "csv", actor=user)
+    except UnicodeDecodeError:
+        messages.error(request, "Not imported: the file is not UTF-8 text (save it as CSV UTF-8)")
     except LogError as exc:
         messages.error(request, f"Not imported, nothing was written: {exc}")
     except ValidationError as exc:
