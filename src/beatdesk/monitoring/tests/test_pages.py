@@ -169,3 +169,22 @@ def test_list_pages_do_not_grow_a_query_per_row(
         )
     after = [_queries_for(client, url) for url in urls]
     assert after == before
+
+
+def test_the_operation_board_reads_every_watchs_posts_as_consultations(
+    operation: Operation, make_watch: Callable[..., Watch], users: dict[str, User]
+) -> None:
+    from beatdesk.monitoring.queries import consult_operation_posts
+
+    hashtag = make_watch(name="hashtag", purpose="Crowd safety")
+    words = make_watch(name="words", purpose="Rumours of a crush")
+    for watch in (hashtag, words):
+        do_store_posts(watch, [CollectedPost("replay", "1", "@a", "x", now(), '{"id": 1}')])
+    posts = consult_operation_posts(users["alex.analyst"], operation)
+    assert {p.watch_id for p in posts} == {hashtag.pk, words.pk}
+    reasons = set(
+        AuditEvent.objects.filter(action="watch.board_viewed").values_list(
+            "justification", flat=True
+        )
+    )
+    assert reasons == {"Op Lantern: Crowd safety", "Op Lantern: Rumours of a crush"}
