@@ -169,6 +169,7 @@ class StoryState:
     norm: float = 0.0
     index_terms: tuple[int, ...] = ()
     changed: bool = True
+    updated_at: dt.datetime | None = None  # the stored row's, when it came from the database
 
     @property
     def rumour_score(self) -> float:
@@ -219,7 +220,8 @@ class StoryEngine:
     # --- state ------------------------------------------------------------------------------
 
     def load(self, story: StoryState) -> None:
-        """Put a stored story back in the index (a worker picking up where others left)."""
+        """Put a stored story (back) in the index (a worker picking up where others left)."""
+        self.drop(story.id)
         story.norm = math.sqrt(sum(v * v for v in story.centroid.values()))
         story.changed = False
         self.stories[story.id] = story
@@ -227,15 +229,35 @@ class StoryEngine:
         for fp in story.phrasings:
             self.exact.setdefault(fp, story.id)
 
+    def drop(self, story_id: Hashable) -> None:
+        """Take a story out of the engine (gone from the database, or about to be reloaded)."""
+        story = self.stories.pop(story_id, None)
+        if story is None:
+            return
+        for h in story.index_terms:
+            self.index.get(h, set()).discard(story_id)
+        for fp in story.phrasings:
+            if self.exact.get(fp) == story_id:
+                del self.exact[fp]
+
+    def rekey(self, old: Hashable, new: Hashable) -> None:
+        """A new story was stored: known by its database id from now on."""
+        story = self.stories.pop(old)
+        self.drop(new)
+        story.id = new
+        self.stories[new] = story
+        for h in story.index_terms:
+            ids = self.index.setdefault(h, set())
+            ids.discard(old)
+            ids.add(new)
+        for fp in story.phrasings:
+            if self.exact.get(fp) == old:
+                self.exact[fp] = new
+
     def expire(self, before: dt.datetime) -> None:
         """Stories last seen before this time leave the index."""
         for story in [s for s in self.stories.values() if s.last_seen < before]:
-            for h in story.index_terms:
-                self.index.get(h, set()).discard(story.id)
-            for fp in story.phrasings:
-                if self.exact.get(fp) == story.id:
-                    del self.exact[fp]
-            del self.stories[story.id]
+            self.drop(story.id)
 
     # --- clustering -------------------------------------------------------------------------
 

@@ -10,13 +10,13 @@ log their own failures: clustering is an aid, and must never lose or hold up a m
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
@@ -45,28 +45,48 @@ def _state(story: Story) -> StoryState:
         rumour_total=story.rumour_total,
         cue_posts=story.cue_posts,
         candidate_since=story.candidate_since,
+        updated_at=story.updated_at,
     )
+
+
+# Each worker process keeps its engines between batches and only reloads what changed.
+_ENGINES: dict[tuple[int, int | None], StoryEngine] = {}
+
+
+def _scope(force_id: int, operation_id: int | None) -> QuerySet[Story]:
+    which = Q(operation__isnull=True) if operation_id is None else Q(operation_id=operation_id)
+    return Story.objects.filter(which, force_id=force_id)
 
 
 def engine_for(force_id: int, operation_id: int | None, posts: list[Post]) -> StoryEngine:
-    """An engine holding the scope's stories active around the batch's time."""
-    engine = StoryEngine()
-    newest = max(p.at for p in posts)
-    stored = list(
-        Story.objects.filter(
-            Q(operation__isnull=True) if operation_id is None else Q(operation_id=operation_id),
-            force_id=force_id,
-            last_seen__gte=min(p.at for p in posts) - engine.tuning.window,
-        ).order_by("-last_seen")[:ACTIVE_LIMIT]
+    """The scope's engine, in step with the database: stories another worker changed are
+    reloaded, stories deleted (retention) or rolled back are dropped or reloaded."""
+    engine = _ENGINES.setdefault((force_id, operation_id), StoryEngine())
+    since = min(p.at for p in posts) - engine.tuning.window
+    engine.expire(since)
+    stored = dict(
+        _scope(force_id, operation_id)
+        .filter(last_seen__gte=since)
+        .order_by("-last_seen")
+        .values_list("pk", "updated_at")[:ACTIVE_LIMIT]
     )
-    states = {s.pk: _state(s) for s in stored}
+    for gone in [sid for sid in engine.stories if sid not in stored]:
+        engine.drop(gone)
+    stale = [
+        pk
+        for pk, updated_at in stored.items()
+        if pk not in engine.stories or engine.stories[pk].updated_at != updated_at
+    ]
+    if not stale:
+        return engine
+    states = {s.pk: _state(s) for s in Story.objects.filter(pk__in=stale)}
+    newest = max(p.at for p in posts)
     recent = StoryMember.objects.filter(
         story_id__in=list(states), posted_at__gte=newest - 2 * engine.tuning.growth_window
     ).order_by("posted_at")
     for story_id, posted_at in recent.values_list("story_id", "posted_at"):
         states[story_id].recent.append(posted_at)
     for state in states.values():
-        state.recent = deque(state.recent)
         engine.load(state)
     return engine
 
@@ -99,7 +119,8 @@ def _save(
             updated_at=at,
         )
     with transaction.atomic():
-        Story.objects.bulk_create([s for s in rows.values() if s.pk is None])
+        created = [(sid, s) for sid, s in rows.items() if s.pk is None]
+        Story.objects.bulk_create([s for _, s in created])
         Story.objects.bulk_update(
             [s for sid, s in rows.items() if isinstance(sid, int) and sid > 0],
             [
@@ -136,6 +157,10 @@ def _save(
             justification=f"{len(done)} post(s) grouped into {len(rows)} story(ies)",
             payload=[[str(a.post.key), rows[a.story.id].pk] for a in done],
         )
+    for state in changed.values():
+        state.updated_at = at
+    for sid, story in created:
+        engine.rekey(sid, story.pk)
 
 
 def do_cluster(
@@ -148,9 +173,13 @@ def do_cluster(
     if not posts:
         return []
     posts = sorted(posts, key=lambda p: p.at)
-    engine = engine_for(force_id, operation_id, posts)
-    done = engine.add_many(posts)
-    _save(force_id, operation_id, engine, done, member)
+    try:
+        engine = engine_for(force_id, operation_id, posts)
+        done = engine.add_many(posts)
+        _save(force_id, operation_id, engine, done, member)
+    except BaseException:
+        _ENGINES.pop((force_id, operation_id), None)  # ahead of the database: start afresh
+        raise
     return done
 
 
@@ -233,5 +262,8 @@ def on_member_deleted(sender: object, instance: StoryMember, **kwargs: object) -
     """A post leaving (retention, erasure) shrinks its story; a story left empty goes too."""
     from django.db.models import F
 
-    if not Story.objects.filter(pk=instance.story_id, size__gt=1).update(size=F("size") - 1):
+    shrunk = Story.objects.filter(pk=instance.story_id, size__gt=1).update(
+        size=F("size") - 1, updated_at=now()
+    )
+    if not shrunk:
         Story.objects.filter(pk=instance.story_id).delete()

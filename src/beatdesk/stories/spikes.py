@@ -9,8 +9,9 @@ vary at least like a Poisson count does. A bucket with at least 10 posts and a s
 more is a spike. A series younger than 30 minutes has no baseline yet and never spikes.
 
 Three hours of 5-minute buckets: long enough that one busy quarter-hour does not become the
-baseline, short enough to follow the day's rhythm. Consecutive spiking buckets are one spike,
-alerted once: in the desk, by email and by webhook.
+baseline, short enough to follow the day's rhythm. Spiking buckets less than 30 minutes
+apart are one spike (a surge that dips for a bucket has not ended), alerted once: in the
+desk, by email and by webhook.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ BASELINE_BUCKETS = 36
 MIN_HISTORY = dt.timedelta(minutes=30)
 MIN_POSTS = 10
 MIN_SCORE = 4.0
+COOL_DOWN = dt.timedelta(minutes=30)
 POSTS_KEPT = 200
 TERMS_PER_POST = 5
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -88,8 +90,32 @@ def count(operation: Operation, posts: list[WatchPost]) -> set[tuple[str, dt.dat
             term = tag[:100]
             counts[(f"term:{term}", start)] += 1
             subjects[f"term:{term}"] = {"term": term}
+    existing = {
+        (b.key, b.start): b
+        for b in VolumeBucket.objects.filter(
+            operation=operation,
+            key__in={key for key, _ in counts},
+            start__in={start for _, start in counts},
+        )
+    }
+    grown = []
     for (key, start), n in counts.items():
-        _add(operation, key, start, n, **subjects[key])
+        bucket = existing.get((key, start))
+        if bucket is not None:
+            bucket.count = F("count") + n  # type: ignore[assignment]
+            grown.append(bucket)
+    VolumeBucket.objects.bulk_update(grown, ["count"])
+    fresh = [
+        VolumeBucket(operation=operation, key=key, start=start, count=n, **subjects[key])
+        for (key, start), n in counts.items()
+        if (key, start) not in existing
+    ]
+    try:
+        with transaction.atomic():
+            VolumeBucket.objects.bulk_create(fresh)
+    except IntegrityError:  # another worker created some meanwhile: add to theirs one by one
+        for bucket in fresh:
+            _add(operation, bucket.key, bucket.start, bucket.count, **subjects[bucket.key])
     return set(counts)
 
 
@@ -142,7 +168,7 @@ def _record(
     """The spike this bucket belongs to (a continuing one, or a new one) and whether it is new."""
     kind, _, value = key.partition(":")
     ongoing = (
-        Spike.objects.filter(operation=operation, key=key, last_bucket__gte=start - BUCKET)
+        Spike.objects.filter(operation=operation, key=key, last_bucket__gte=start - COOL_DOWN)
         .order_by("-started_at")
         .first()
     )

@@ -84,3 +84,20 @@ def test_collected_posts_form_operation_stories_that_retention_deletes(
     assert not StoryMember.objects.exists()
     rumour.refresh_from_db()
     assert rumour.story is None and rumour.claim  # the register keeps the desk's own record
+
+
+def test_a_worker_keeps_its_stories_in_step_when_retention_deletes_them(collect, operation) -> None:
+    at = now() - dt.timedelta(minutes=10)
+    text = "Tiger loose in Westmere Park near the zoo #WestmereCarnival"
+    first = collect([(text, at)])
+    from beatdesk.monitoring.models import WatchPost
+
+    WatchPost.objects.filter(pk__in=first).delete()  # the story goes with its only post
+    assert not Story.objects.exists()
+    again = collect([(f"RT @x: {text}", at + dt.timedelta(minutes=1))])
+    story = Story.objects.get()
+    assert story.size == 1
+    assert StoryMember.objects.get().watch_post_id == again[0]
+    collect([(text, at + dt.timedelta(minutes=2))])
+    story.refresh_from_db()
+    assert story.size == 2  # the cached story, under its stored id
