@@ -151,6 +151,8 @@ class Watch(models.Model):
             return self.get_status_display().lower()
         if self.is_expired:
             return "expired"
+        if self.operation.retention_ended:
+            return "retention ended"
         if self.starts_at > now():
             return "approved, not started"
         return "collecting"
