@@ -16,6 +16,7 @@ NETWORKS = Path(__file__).resolve().parents[2] / "networks"
 BSKY_SESSION = json.loads((NETWORKS / "bluesky/fixtures/create_session.json").read_text())
 BSKY_DID = BSKY_SESSION["did"]
 MASTODON_STATUS = json.loads((NETWORKS / "mastodon/fixtures/status_created.json").read_text())
+MASTODON_MEDIA = json.loads((NETWORKS / "mastodon/fixtures/media_attachment.json").read_text())
 
 
 class Hang:
@@ -44,6 +45,7 @@ class FakeMastodon:
         self._ids = itertools.count(114166070000001000)
         self._lock = threading.Lock()
         fake.route("POST", "/api/v1/statuses", self._create)
+        fake.route("POST", "/api/v2/media", Response(200, MASTODON_MEDIA))
 
     def _create(self, request: Request) -> Response:
         body = request.json()
@@ -57,6 +59,7 @@ class FakeMastodon:
                 id=status_id,
                 content=f"<p>{body['status']}</p>",
                 in_reply_to_id=body.get("in_reply_to_id"),
+                media_ids=body.get("media_ids", []),
                 visibility=body.get("visibility", "public"),
             )
             self.statuses[status_id] = status

@@ -100,6 +100,7 @@ def test_checked_approved_and_delivered_exactly_once_across_a_worker_restart(des
                 "07700 900123"
             )
             expect(variant.locator("[data-check=sub_judice].check-block")).to_contain_text(CHARGED)
+        pcso.screenshot(path=str(tmp_path / "checks.png"), full_page=True)
         # Submitting as it is is refused.
         pcso.get_by_role("button", name="Submit or publish now").click()
         expect(pcso.get_by_text(re.compile("must be cleared or overridden"))).to_be_visible()

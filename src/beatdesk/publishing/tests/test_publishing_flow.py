@@ -86,7 +86,7 @@ def test_a_thread_goes_out_part_by_part_each_replying_to_the_one_before(masto, u
 
 
 def test_images_need_alt_text_and_a_network_that_takes_them(masto, account, users):
-    acct, _ = masto
+    acct, fake = masto
     image = compose.Image("bike.png", "image/png", b"\x89PNG fake", "")
     with pytest.raises(ValidationError, match="needs alt text"):
         compose.check_compose(
@@ -116,6 +116,12 @@ def test_images_need_alt_text_and_a_network_that_takes_them(masto, account, user
         media=[described],
     )
     assert post.media.get().alt_text == "A marked bike"
+    compose.check_submit(users["dana.desk"], post.group)
+    send_post.call(post.pk)
+    post.refresh_from_db()
+    assert fake.statuses[post.external_id]["media_ids"] == ["114166080000000123"]
+    upload = fake.fake.calls("POST", "/api/v2/media")[0]
+    assert b"A marked bike" in upload.body  # the alt text goes with the image
 
 
 def test_an_appeal_needs_a_review_date(masto, users):
