@@ -64,7 +64,7 @@ def do_send(post: Post) -> Post:
         return post
     reply_to = previous.external_id if previous is not None else _reply_target(post)
     try:
-        external_id = network.publish(
+        external_id = _arrived_before(post, network) or network.publish(
             post.account,
             post.text,
             reply_to=reply_to,
@@ -98,6 +98,16 @@ def do_send(post: Post) -> Post:
         )
         _next_part_later(post)
     return post
+
+
+def _arrived_before(post: Post, network: Any) -> str:
+    """A failed Bluesky send may have arrived (a timeout after the PDS took it): its fixed
+    record key says whether, so trying again never posts twice."""
+    if post.status != Post.Status.FAILED or post.account.kind != "bluesky":
+        return ""
+    from beatdesk.publishing.delivery import bluesky_rkey
+
+    return str(network.find_post(post.account, bluesky_rkey(post)) or "")
 
 
 def _next_part_later(post: Post) -> None:

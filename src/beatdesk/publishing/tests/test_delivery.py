@@ -13,6 +13,7 @@ from beatdesk.core.clock import now
 from beatdesk.networks.registry import connector
 from beatdesk.publishing import compose, delivery
 from beatdesk.publishing.models import Post
+from beatdesk.publishing.sender import do_send
 from beatdesk.publishing.tasks import send_post
 from beatdesk.publishing.tests.fakes import FakeBluesky, FakeMastodon, FakeX
 
@@ -156,3 +157,13 @@ def test_the_post_page_shows_every_network_outcome_and_guarantee(nets, users, cl
     assert body.count("data-outcome=") == 3
     assert "Idempotency-Key" in body and "record key is fixed" in body
     assert 'data-status="sent"' in body and 'data-status="scheduled"' in body
+
+
+def test_a_failed_bluesky_send_that_arrived_is_not_sent_again(nets, users):
+    accounts, _, bluesky, _ = nets
+    post = stuck(users["dana.desk"], accounts["bluesky"])  # on Bluesky, answer lost
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.FAILED, error="timed out")
+    post.refresh_from_db()
+    sent = do_send(post)
+    assert sent.status == "sent" and bluesky.texts() == [TEXT]
+    assert sent.external_id.endswith("/" + delivery.bluesky_rkey(post))
