@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -128,6 +129,10 @@ def seed() -> Force:
     from beatdesk.monitoring.demo import seed_operation
 
     seed_operation(force)
+    if settings.DEMO:  # tests start without a live event's posts
+        from beatdesk.live.demo import seed_live_event
+
+        seed_live_event(force)
     from beatdesk.inbox.models import ResponseTarget
 
     for grade, minutes in [(1, 5), (2, 60), (3, 24 * 60), (4, 3 * 24 * 60)]:

@@ -125,3 +125,13 @@ def test_the_command_prints_the_summary(running):
     said = out.getvalue()
     assert "entries 4; posts sent 1, pending 10 (awaiting approval 10), failed 1" in said
     assert "replies 2" in said and f"followers Mastodon {MASTODON}: 70 -> 1040" in said
+
+
+def test_the_demo_has_a_live_event_with_entries_waiting(force):
+    from beatdesk.live.demo import ENTRIES, seed_live_event
+
+    event = seed_live_event(force)
+    assert event.hashtag == "#wmp24"
+    assert {a.kind for a in event.accounts.all()} == {"x", "bluesky", "mastodon"}
+    assert 1 <= event.entries.count() <= ENTRIES
+    assert summarise(event).awaiting == 3 * event.entries.count()
