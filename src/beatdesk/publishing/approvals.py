@@ -240,6 +240,7 @@ def check_add_rule(
     post_kind: str,
     steps: list[str],
     position: int,
+    account_id: int | None = None,
 ) -> ApprovalRule:
     if not is_active_staff(user) or user.role not in RULE_EDITORS:
         refuse(user, "publishing.approvalrule", "new", "only supervisors and administrators")
@@ -256,6 +257,11 @@ def check_add_rule(
         raise ValidationError("unknown kind of post")
     force = user.force
     assert force is not None
+    account = None
+    if account_id:
+        account = NetworkAccount.objects.filter(force=force, pk=account_id).first()
+        if account is None:
+            raise ValidationError("no such account in this force")
     with transaction.atomic():
         if not ApprovalRule.objects.filter(force=force).exists():
             for rule in rules_for(force):  # the defaults become the force's own first
@@ -268,6 +274,7 @@ def check_add_rule(
             post_kind=post_kind,
             steps=steps,
             position=position,
+            account=account,
         )
         record(user, Category.ALTERATION, "approval_rule.added", rule, justification=rule.name)
     return rule

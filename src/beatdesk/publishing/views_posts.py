@@ -166,6 +166,7 @@ def rules(request: HttpRequest) -> HttpResponse:
                     post_kind=request.POST.get("post_kind", ""),
                     steps=[request.POST.get("step1", ""), request.POST.get("step2", "")],
                     position=int(request.POST.get("position") or 100),
+                    account_id=int(request.POST.get("account") or 0) or None,
                 )
                 messages.success(request, "Rule added.")
         except ValidationError as exc:
@@ -185,6 +186,7 @@ def rules(request: HttpRequest) -> HttpResponse:
             "roles": Role.choices,
             "approver_roles": [(r, Role(r).label) for r in sorted(approvals.APPROVERS)],
             "scopes": NetworkAccount.Scope.choices,
+            "accounts": compose.usable_accounts(user),
             "kinds": Post.Kind.choices,
             **_reminders(user),
         },

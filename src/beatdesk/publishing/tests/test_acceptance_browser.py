@@ -142,6 +142,16 @@ def test_checked_approved_and_delivered_exactly_once_across_a_worker_restart(des
         sends = masto.fake.calls("POST", "/api/v1/statuses")
         assert len(sends) == 2, "the restarted worker sent again, with the same key"
         assert len({r.headers["idempotency-key"] for r in sends}) == 1
+
+        # The month calendar shows it on both networks; the arrow keys move between months.
+        sergeant.goto(base + "/publishing/calendar/month/")
+        shown = sergeant.locator("table.month [data-post-status=sent]")
+        expect(shown).to_have_count(2)
+        this_month = sergeant.get_by_role("heading", level=1).inner_text()
+        sergeant.keyboard.press("ArrowRight")
+        expect(sergeant.get_by_role("heading", level=1)).not_to_have_text(this_month)
+        sergeant.keyboard.press("ArrowLeft")
+        expect(sergeant.get_by_role("heading", level=1)).to_have_text(this_month)
         browser.close()
 
     # And it is in the account's Atom feed.

@@ -282,3 +282,19 @@ def test_replies_to_our_post_are_linked_both_ways(masto, users, client_for, deli
     assert "Reply to our post" in message_page and f"/publishing/p/{post.group}/" in message_page
     post_page = desk.get(f"/publishing/p/{post.group}/").content.decode()
     assert "Great to see you there" in post_page
+
+
+def test_a_rule_for_one_account(masto, users, client_for, account):
+    acct, _ = masto
+    x = account("@WestmerePolice")
+    client_for("admin").post(
+        "/publishing/rules/",
+        {"name": "Mastodon: a supervisor", "account": acct.pk, "step1": "supervisor"},
+    )
+    (on_masto,) = compose.check_compose(
+        users["dana.desk"], text=CLEAN, kind="event", account_ids=[acct.pk], send="now"
+    )
+    (on_x,) = compose.check_compose(
+        users["dana.desk"], text=CLEAN, kind="event", account_ids=[x.pk], send="now"
+    )
+    assert on_masto.approval_steps == ["supervisor"] and on_x.approval_steps == []
