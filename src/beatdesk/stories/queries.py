@@ -18,6 +18,7 @@ from django.http import Http404
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.policy import reads_force_wide
 from beatdesk.audit.actions import Category, record
+from beatdesk.core.digest import digest_of
 from beatdesk.stories.models import Rumour, Spike, Story, StoryMember, VolumeBucket
 from beatdesk.stories.spikes import BUCKET, bucket_of
 
@@ -168,14 +169,21 @@ def reach_series(rumour: Rumour) -> list[list[float]]:
     return points
 
 
-def access_board(user: User, operation_id: int) -> Operation:
-    """An operation, for its board: audited as a consultation with its watches' purposes."""
+def access_board(user: User, operation_id: int, *, audit: bool = True) -> Operation:
+    """An operation, for its board: audited as a consultation with its watches' purposes
+    (the live updates call `audit_board` when what they show has changed)."""
     from beatdesk.monitoring.models import Operation
 
     _gate(user, "monitoring.operation", operation_id)
     operation = Operation.objects.filter(pk=operation_id, force=user.force).first()
     if operation is None:
         raise Http404("No such operation")
+    if audit:
+        audit_board(user, operation, [])
+    return operation
+
+
+def audit_board(user: User, operation: Operation, shown: list[Any]) -> None:
     with transaction.atomic():
         record(
             user,
@@ -183,8 +191,19 @@ def access_board(user: User, operation_id: int) -> Operation:
             "board.view",
             operation,
             justification=purpose_of(operation),
+            payload=shown or None,
         )
-    return operation
+
+
+def board_digest(context: dict[str, Any]) -> tuple[str, list[Any]]:
+    """What a board update shows (stories and their sizes, posts on the map), and its digest:
+    a live update that shows nothing new is not recorded again."""
+    shown = [
+        [[row.story.pk, row.story.size] for row in context["stories"]],
+        [s.pk for s in context["spikes"]],
+        len(context["board_data"]["map"]["points"]),
+    ]
+    return digest_of(shown), shown
 
 
 def board(operation: Operation) -> dict[str, Any]:

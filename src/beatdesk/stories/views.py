@@ -119,14 +119,20 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     operation = queries.access_board(_user(request), pk)
     context = queries.board(operation)
     context["operation"] = operation
+    request.session[f"board-{pk}"] = queries.board_digest(context)[0]
     return render(request, "stories/board.html", context)
 
 
 @login_required
 def board_live(request: HttpRequest, pk: int) -> HttpResponse:
-    operation = queries.access_board(_user(request), pk)
+    user = _user(request)
+    operation = queries.access_board(user, pk, audit=False)
     context = queries.board(operation)
     context["operation"] = operation
+    digest, shown = queries.board_digest(context)
+    if request.session.get(f"board-{pk}") != digest:
+        queries.audit_board(user, operation, shown)
+        request.session[f"board-{pk}"] = digest
     return render(request, "stories/_board_live.html", context)
 
 

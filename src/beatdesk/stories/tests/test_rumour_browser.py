@@ -80,6 +80,8 @@ def test_promote_a_story_link_the_rebuttal_and_see_spread_against_reach(desk, tm
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(base + "/")
         page.get_by_label("Username").fill("dana.desk")
         page.get_by_label("Password").fill(DEMO_PASSWORD)
@@ -90,6 +92,7 @@ def test_promote_a_story_link_the_rebuttal_and_see_spread_against_reach(desk, tm
         page.get_by_role("link", name="Rumours").click()
         expect(page.get_by_role("heading", name="Rumour register")).to_be_visible()
         page.locator(f"tr[data-story-id='{made['story']}'] a").first.click()
+        expect(page.locator("#spread-chart")).to_have_attribute("data-drawn-points", "12")
         page.get_by_label("What does the rumour claim?").fill("A tiger escaped from Westmere zoo")
         page.get_by_role("button", name="Promote to rumour").click()
         expect(page.get_by_role("heading", name="Rumour: A tiger escaped")).to_be_visible()
@@ -105,3 +108,4 @@ def test_promote_a_story_link_the_rebuttal_and_see_spread_against_reach(desk, tm
         expect(chart).to_contain_text("Rebuttal reach")
         page.screenshot(path=str(tmp_path / "rumour.png"), full_page=True)
         browser.close()
+    assert not errors

@@ -5,6 +5,8 @@
   const COLOURS = ['#1f5fa8', '#b3261e', '#2e7d32', '#8a5300', '#6a1b9a', '#00838f'];
 
   function width(el) { return Math.max(320, el.clientWidth || 640); }
+  // Times on screen are the force's: Europe/London, whatever the browser's zone.
+  function london(ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Europe/London'); }
 
   // Two step series on one time axis: x values are the union of both series' times.
   function merge(a, b) {
@@ -23,15 +25,16 @@
     el.innerHTML = '';
     const spread = data.spread || [], reach = data.reach || [];
     if (!spread.length && !reach.length) { el.dataset.drawnPoints = '0'; return null; }
-    const plot = new uPlot({
-      width: width(el), height: 300,
-      series: [
-        {},
-        { label: 'Posts in the story (cumulative)', stroke: COLOURS[1], width: 2, scale: 'posts', spanGaps: true },
-        { label: 'Rebuttal reach', stroke: COLOURS[0], width: 2, scale: 'reach', spanGaps: true },
-      ],
-      axes: [{}, { scale: 'posts', label: 'posts' }, { scale: 'reach', side: 1, label: 'reach', grid: { show: false } }],
-    }, merge(spread, reach), el);
+    const series = [{}, { label: 'Posts in the story (cumulative)', stroke: COLOURS[1], width: 2, scale: 'posts', spanGaps: true }];
+    const axes = [{}, { scale: 'posts', label: 'posts' }];
+    let rows = merge(spread, reach);
+    if (reach.length) {
+      series.push({ label: 'Rebuttal reach', stroke: COLOURS[0], width: 2, scale: 'reach', spanGaps: true });
+      axes.push({ scale: 'reach', side: 1, label: 'reach', grid: { show: false } });
+    } else {
+      rows = rows.slice(0, 2);
+    }
+    const plot = new uPlot({ width: width(el), height: 300, tzDate: london, series: series, axes: axes }, rows, el);
     el.dataset.drawnPoints = String(spread.length + reach.length);
     return plot;
   }
@@ -40,7 +43,7 @@
     el.innerHTML = '';
     if (!data.series.length) { el.dataset.drawnPoints = '0'; return null; }
     const plot = new uPlot({
-      width: width(el), height: 240,
+      width: width(el), height: 240, tzDate: london,
       series: [{}].concat(data.series.map((s, i) => ({ label: s.name, stroke: COLOURS[i % COLOURS.length], width: 2 }))),
       axes: [{}, { label: 'posts per 5 min' }],
     }, [data.x].concat(data.series.map(s => s.y)), el);
