@@ -309,6 +309,18 @@ def check_submit(user: User, group: str, override_reason: str = "") -> list[Post
             post.error = ""
             if post.scheduled_for is None or post.scheduled_for < now():
                 post.scheduled_for = now()
+            if blocks:
+                post.overrides = [
+                    {"check": check, "by": str(user.pk), "reason": override_reason.strip()[:300]}
+                    for check in dict.fromkeys(f.check for f in blocks)
+                ]
+                record(
+                    user,
+                    Category.ALTERATION,
+                    "post.checks_overridden",
+                    post,
+                    justification=override_reason[:500],
+                )
             post.save(
                 update_fields=[
                     "approval_steps",
@@ -316,6 +328,7 @@ def check_submit(user: User, group: str, override_reason: str = "") -> list[Post
                     "status",
                     "error",
                     "scheduled_for",
+                    "overrides",
                 ]
             )
             record(user, Category.ALTERATION, "post.submitted", post, justification=post.status)

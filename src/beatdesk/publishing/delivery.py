@@ -400,6 +400,8 @@ def check_review_appeal(
     )
     if not posts:
         raise ValidationError("no such appeal")
+    if user.role == Role.OFFICER and posts[0].author_id != user.pk:
+        refuse(user, "publishing.post", group, "officers review only their own appeals")
     if withdraw_reason.strip():
         for post in posts:
             if post.status == Post.Status.SENT and post.account.kind in DELETABLE:
