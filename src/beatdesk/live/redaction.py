@@ -112,7 +112,8 @@ _TITLE_BEFORE = re.compile(
 _AGE_AFTER = re.compile(
     r"\s*(?:,\s*(?:aged?\s*)?\d{1,3}(?:\s*(?:years?|yrs?)(?:\s*old)?|\s*yo|\s*y/o)?(?=\s*[,.;:)]|\s*$|\s)"
     r",?|\s*\(\s*(?:aged?\s*)?\d{1,3}\s*(?:yrs?|years?)?\s*\)|,?\s+(?:who\s+is|aged?)\s+\d{1,3}"
-    r"(?:\s*(?:years?|yrs?)(?:\s*old)?)?|,?\s+\d{1,3}\s*(?:years?|yrs?)\s+old)",
+    r"(?:\s*(?:years?|yrs?)(?:\s*old)?)?|,?\s+\d{1,3}\s*(?:years?|yrs?)\s+old"
+    r"|[ \t]+\d{1,2}(?=[ \t]*[,.;:)]|[ \t]*$|[ \t]+[^\W\d]))",  # "IP JOHN SMITH 34 REPORTS"
     re.I,
 )
 _AGE_BEFORE = re.compile(r"(?:\b(?:a|an)\s+)?\b\d{1,3}[\s-]*(?:year|yr)s?[\s-]*old\s+$", re.I)
@@ -138,11 +139,11 @@ terrace tce gardens gdns hill walk row mews square sq park parade green rise vie
 _NOT_A_SURNAME = _words(
     """
 the and or but of on in at to for from by with was were is are has had have who which that then
-said says told reported called rang arrested detained found seen left went came attended stated
-states police officers officer ambulance fire service hospital station road street lane avenue
-centre center park school shop store pub church court house
-monday tuesday wednesday thursday friday saturday sunday january february march april may june
-july august september october november december
+said says told reported reports report states rang heard saw complains requests called arrested
+detained found seen left went came attended stated states police officers officer ambulance fire
+service hospital station road street lane avenue centre center park school shop store pub church
+court house monday tuesday wednesday thursday friday saturday sunday january february march
+april may june july august september october november december
 """
 )
 _HOUSE_WORDS = (
@@ -212,7 +213,7 @@ def _first_name_spans(text: str, places: Sequence[str]) -> Iterable[tuple[int, i
             if rest and rest[0][2].lower() in _STREET_WORDS | _NOT_A_SURNAME:
                 break  # "Victoria Road", "Grace Church"
             surname = []
-            for word_after in rest:
+            for word_after in rest[: 1 if word.isupper() else 2]:  # shouted: one surname
                 if word_after[2].lower() in _STREET_WORDS | _NOT_A_SURNAME:
                     break
                 surname.append(word_after)
@@ -253,6 +254,9 @@ def _name_cut(text: str, start: int, end: int) -> _Cut:
         title = titled.group("title").lower()
         replacement = _TITLES.get(title, "an officer")
         start = titled.start()
+        words = text[:start].split()
+        if words and words[-1].lower().rstrip(":,") in _ROLE_CUES - _JARGON:
+            replacement = ""  # "caller Mrs Khan reports" -> "caller reports"
         aged = _AGE_BEFORE.search(text[:start])
         if aged is not None and replacement != "an officer":
             start = aged.start()
@@ -342,7 +346,8 @@ _TIDY = [
     (re.compile(r"[ \t]+([,.;:)])"), r"\1"),
     (re.compile(r"\(\s+"), "("),
     (re.compile(r",\s*,+"), ","),
-    (re.compile(r",\s*([.;:])"), r"\1"),
+    (re.compile(r",\s*([.;:)])"), r"\1"),
+    (re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.? and an? (?:man|woman|person)\b"), "two people"),
     (re.compile(r"[ \t]{2,}"), " "),
     (re.compile(r"^[\s,;:]+|[\s,;:]+$"), ""),
     (re.compile(r"\b(a|an) (a|an) (man|woman|person)\b", re.I), r"\2 \3"),

@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.models import User
-from beatdesk.audit.actions import Category, record
+from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.live import actions
 from beatdesk.live.entries import LONDON, EntryError, read_entry
 from beatdesk.live.models import LiveEntry, LiveEvent
@@ -275,6 +275,15 @@ def intake(request: HttpRequest, event_id: int) -> JsonResponse:
         return _problem(401, "send the event's intake token as 'Authorization: Bearer TOKEN'")
     event = LiveEvent.objects.filter(pk=event_id).first()
     if event is None or not actions.token_matches(event, token.strip()):
+        if event is not None:
+            with transaction.atomic():
+                record_system(
+                    "live-intake",
+                    Category.AUTHORIZATION,
+                    "live.intake_refused",
+                    event,
+                    justification="wrong bearer token",
+                )
         return _problem(403, "this token is not the intake token of that event")
     try:
         body = json.loads(request.body or b"null")

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from django.urls import reverse
 
+from beatdesk.audit.models import AuditEvent
 from beatdesk.live.models import LiveEntry
 from beatdesk.publishing.models import Post
 
@@ -79,6 +80,7 @@ def test_no_token_is_401_and_a_wrong_one_403(client, with_token, make_event):
     wrong_event = send(client, event, INCIDENT, other_token)
     assert wrong_event.status_code == 403
     assert "not the intake token" in wrong_event.json()["error"]
+    assert AuditEvent.objects.filter(action="live.intake_refused").count() == 2
     assert not LiveEntry.objects.exists()
 
 

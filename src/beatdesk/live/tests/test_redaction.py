@@ -36,6 +36,13 @@ def redacted(text: str) -> str:
         ("PC 1234 Jones attended and gave advice", "An officer attended and gave advice"),
         ("JOHN SMITH, 34, ARRESTED", "A man ARRESTED"),
         ("store detective holding Siobhan Kowalczyk, 19", "store detective holding a woman"),
+        ("IP JOHN SMITH 34 REPORTS CAR STOLEN", "A man REPORTS CAR STOLEN"),
+        ("CALLER MARY JONES REPORTS YOUTHS", "CALLER REPORTS YOUTHS"),
+        ("caller Mrs Khan reports her son Ali missing", "caller reports her son missing"),
+        ("Informant: Tomasz Nowak. States shouting", "A man. States shouting"),
+        ("Male (Darren Smith, DOB 01/02/1990) arrested", "Male (a man) arrested"),
+        ("report from Mr and Mrs Jones of Abbey Close", "report from two people of Abbey Close"),
+        ("Neighbour Sandra reports dog barking", "Neighbour reports dog barking"),
     ],
 )
 def test_names_and_the_ages_attached_to_them_go(log, published):
