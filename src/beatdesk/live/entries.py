@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from beatdesk.live.models import LiveEvent
 from beatdesk.live.redaction import redact_location, redact_text
+from beatdesk.networks.models import NetworkAccount
 from beatdesk.publishing.checks import LIMITS, count_characters
 
 FIELDS = ("time", "type", "location", "summary", "outcome")
@@ -199,5 +200,5 @@ def force_places(event: LiveEvent) -> list[str]:
     return sorted(places)
 
 
-def network_kinds(accounts: Iterable[object]) -> list[str]:
-    return sorted({str(getattr(a, "kind", "")) for a in accounts})
+def network_kinds(accounts: Iterable[NetworkAccount]) -> list[str]:
+    return sorted({a.kind for a in accounts})

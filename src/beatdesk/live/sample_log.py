@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -370,7 +371,9 @@ def generate(count: int = 3000, seed: int = 24, start: dt.datetime | None = None
     return rows
 
 
-def _fill(template: str, values: dict, street: str, rng: random.Random) -> str:
+def _fill(
+    template: str, values: dict[str, Callable[[], str]], street: str, rng: random.Random
+) -> str:
     text = template.replace("{street}", street).replace("{relation}", rng.choice(RELATIONS))
     text = text.replace("{breath}", rng.choice(["breathalysed", "unhurt"]))
     for key, make in values.items():

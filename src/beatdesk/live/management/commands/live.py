@@ -137,13 +137,19 @@ class Command(BaseCommand):
             transient=not sys.stdout.isatty(),
         ) as progress:
             task = progress.add_task(f"Redacting {path.name}", total=len(entries))
+
+            def advance(done: int) -> None:
+                progress.advance(task, done)
+                if progress.tasks[0].finished:
+                    progress.update(task, description="Numbering and saving")
+
             try:
                 added = do_add_entries(
                     event,
                     entries,
                     "csv",
                     actor=None,
-                    progress=lambda n: progress.advance(task, n),
+                    progress=advance,
                 )
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from exc
