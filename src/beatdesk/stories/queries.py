@@ -76,8 +76,14 @@ def register(user: User) -> dict[str, Any]:
         .select_related("operation")
         .order_by("-candidate_since")[:50]
     )
-    audit_list(user, "rumours.list", "rumour register and candidates")
-    return {"rumours": rumours, "candidates": candidates}
+    inbox = visible_stories(user).filter(operation__isnull=True, size__gt=1)
+    newest = inbox.order_by("-last_seen").values_list("last_seen", flat=True).first()
+    audit_list(user, "rumours.list", "rumour register, candidates and inbox stories")
+    return {
+        "rumours": rumours,
+        "candidates": candidates,
+        "inbox_stories": story_rows(inbox, newest) if newest else [],
+    }
 
 
 def access_story(user: User, story_id: int, *, purpose: str = "story view") -> Story:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from beatdesk.accounts.models import User
 from beatdesk.audit.models import AuditEvent
 from beatdesk.core.clock import now
 from beatdesk.stories import ingest
 from beatdesk.stories.models import Rumour, Story, StoryMember
-from beatdesk.testing.fixtures import route
+from beatdesk.testing.fixtures import route, signed_in
 
 TIGER = "Is it true there's a tiger loose in Westmere Park?? @WMPolice"
 
@@ -37,6 +38,8 @@ def test_triaged_messages_are_clustered_into_the_forces_stories(deliver, force) 
     assert story.force == force and story.operation is None and story.size == 2
     assert story.rumour_total > 0 and story.cue_posts == 2
     assert AuditEvent.objects.filter(action="posts.clustered", category="combination").exists()
+    page = signed_in(User.objects.get(username="dana.desk")).get("/stories/")
+    assert f'data-story-id="{story.pk}"'.encode() in page.content
 
 
 def test_a_failure_in_clustering_never_loses_the_message(deliver, monkeypatch) -> None:
