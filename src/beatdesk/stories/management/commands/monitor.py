@@ -19,6 +19,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+EVAL_HELP = (
+    "Replays the file in time order through story clustering and rumour-candidate proposal, "
+    "in memory. Unit: the PHEME thread (each record is a thread's source tweet, labelled "
+    "rumour or non-rumour). A thread is flagged when its story is a rumour candidate by the "
+    "end of the replay (on_arrival: already when it arrived). precision = flagged rumours / "
+    "flagged; recall = flagged rumours / rumours. Prints JSON last: n, stories, candidates, "
+    "precision, recall, f1, msgs_per_s. See stories/EVALUATION.md."
+)
 IDF_SOURCES = (
     "crisislex_t26/crisislex_t26.jsonl",
     "olid/olid_train.jsonl",
@@ -36,6 +44,7 @@ class Command(BaseCommand):
             help="replay a PHEME-shaped JSONL file in time order and score rumour candidates "
             "against its labels (unit: the thread; flagged = its story is a candidate by the "
             "end of the replay). Last line: JSON.",
+            description=EVAL_HELP,
         )
         ev.add_argument("file", type=Path)
         ev.add_argument("--events", default="", help="only these events, comma-separated")
