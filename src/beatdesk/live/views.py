@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.models import User
 from beatdesk.audit.actions import Category, record, record_system
+from beatdesk.core.clock import now
 from beatdesk.live import actions
 from beatdesk.live.entries import LONDON, EntryError, read_entry
 from beatdesk.live.models import LiveEntry, LiveEvent
@@ -43,7 +44,11 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "live/index.html",
-        {"events": actions.events_for(user), "can_manage": user.role in actions.MANAGERS},
+        {
+            "events": actions.events_for(user),
+            "can_manage": user.role in actions.MANAGERS,
+            "now": now(),
+        },
     )
 
 
@@ -173,6 +178,19 @@ def _findings(text: str, kinds: list[str], event: LiveEvent) -> list[Any]:
         post_type=Post.Kind.LIVE,
     )
     return [f for f in found if f.check not in ("accessibility", "length")]
+
+
+@login_required
+def waiting(request: HttpRequest, event_id: int) -> HttpResponse:
+    """How many entries await approval, polled by the approval page so new ones from the
+    command-and-control system are noticed without reloading."""
+    event = actions.access_event(_user(request), event_id, manage=True)
+    count = event.entries.filter(posts__status=Post.Status.AWAITING_APPROVAL).distinct().count()
+    raw = request.GET.get("shown", "")
+    shown = int(raw) if raw.isdigit() else 0
+    return render(
+        request, "live/_waiting.html", {"event": event, "count": count, "new": count - shown}
+    )
 
 
 def _entry_ids(request: HttpRequest) -> list[int]:

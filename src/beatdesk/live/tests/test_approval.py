@@ -181,3 +181,14 @@ def test_a_new_event_from_the_desk_shows_its_token_once(force, client_for, accou
     assert event.ends_at - event.starts_at == dt.timedelta(hours=24)
     refused = client_for("alex.analyst").get(reverse("live:new"))
     assert refused.status_code == 403
+
+
+def test_the_approval_page_counts_new_entries_as_they_arrive(event, client_for):
+    add(event, 2)
+    client = client_for("dana.desk")
+    page = client.get(reverse("live:approvals", args=[event.pk])).content.decode()
+    assert f'hx-get="/live/{event.pk}/waiting/?shown=2"' in page
+    add(event, 3, start=20)
+    fragment = client.get(reverse("live:waiting", args=[event.pk]) + "?shown=2")
+    assert "5 entries waiting" in fragment.content.decode()
+    assert "3 new since this page loaded" in fragment.content.decode()
