@@ -14,7 +14,7 @@ $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev,scale]"
 	touch $@ $(VENV)/.installed-demo
 
 demo: $(VENV)/.installed-demo

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests need from Debian's packages when it is missing:
-# PostgreSQL 15 (started on loopback by scripts/with-postgres.sh) and Chromium (Playwright).
+# PostgreSQL 15 (started on loopback by scripts/with-postgres.sh), Chromium (Playwright)
+# and Redis (the RQ task queue's test starts its own on loopback).
 set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/redis-server ] || need+=(redis-server)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -2,7 +2,7 @@
 
 beatdesk demo                 a demo desk with live traffic on http://127.0.0.1:8000
 beatdesk serve                the desk's web server
-beatdesk worker               the background worker (database task queue)
+beatdesk worker               the background worker (database queue, or RQ with BEATDESK_TASKS=rq)
 beatdesk replay FILE          play a JSONL/CSV file of posts as live inbound traffic
 beatdesk status --json        counts, for operators and scripts
 beatdesk audit verify|checkpoint
@@ -23,7 +23,20 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("BEATDESK_HOME", os.path.join(os.getcwd(), "var", "demo"))
         os.environ["BEATDESK_DEMO"] = "1"
     if args and args[0] == "worker":
-        args = ["db_worker", *args[1:]]
+        if os.environ.get("BEATDESK_TASKS") == "rq":
+            # RQ's worker runs django.tasks jobs only with the backend's job class. Jobs run
+            # in the worker's own process: a forked work-horse would inherit the language
+            # detector's threads and hang, and would reload the models for every job.
+            args = [
+                "rqworker",
+                "--job-class",
+                "django_tasks_rq.Job",
+                "--worker-class",
+                "rq.worker.SimpleWorker",
+                *(args[1:] or ["default"]),
+            ]
+        else:
+            args = ["db_worker", *args[1:]]
         _warm_up()
     if not args or args[0] in {"-h", "--help", "help"}:
         print(__doc__)

@@ -192,6 +192,7 @@ if _TASKS == "rq":
         }
     }
     RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 elif _TASKS == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 else:

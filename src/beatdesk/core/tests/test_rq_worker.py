@@ -1,0 +1,70 @@
+"""At force scale the background work can run on RQ workers with Redis: the same tasks, the
+same results. A real Redis on loopback, a real `beatdesk worker`, a real replay."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from beatdesk.demo.tests.test_demo_browser import free_port
+from beatdesk.testing.processes import installation
+
+pytestmark = pytest.mark.slow
+
+KNIFE = (
+    '{"id": "x-1", "network": "x", "author": "@a", "created_at": "2026-03-14T21:13:00Z", '
+    '"text": "there\'s a man with a knife outside the Spar on Dudley Rd hurry!!", '
+    '"account": "@WestmerePolice"}\n'
+    '{"id": "x-2", "network": "x", "author": "@b", "created_at": "2026-03-14T21:14:00Z", '
+    '"text": "massive thanks to the officers who found my nan last night", '
+    '"account": "@WestmerePolice"}\n'
+)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    server = shutil.which("redis-server")
+    assert server, "redis-server is missing: `make test` installs it (scripts/system-deps.sh)"
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_messages_are_triaged_and_routed_by_an_rq_worker(tmp_path, redis_url):
+    with installation(tmp_path) as inst:
+        inst.env.update(BEATDESK_TASKS="rq", REDIS_URL=redis_url)
+        inst.run("migrate", "-v0")
+        inst.run("seed_demo")
+        feed = Path(tmp_path) / "two.jsonl"
+        feed.write_text(KNIFE)
+        inst.run("replay", str(feed), "--fast")
+        assert inst.status()["unrouted_messages"] == 2  # queued in Redis, nobody working yet
+        worker = inst.start("worker")
+        try:
+            deadline = time.monotonic() + 90
+            while inst.status()["unrouted_messages"]:
+                assert worker.poll() is None, worker.stdout.read() if worker.stdout else ""
+                assert time.monotonic() < deadline, "the RQ worker never routed the messages"
+                time.sleep(0.5)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=20)
+        graded = inst.run(
+            "shell",
+            "-c",
+            "from beatdesk.inbox.models import Message as M;"
+            "print(sorted((m.external_id, m.triage.grade) for m in M.objects.all()))",
+        ).stdout
+        assert "('x-1', 1)" in graded and "('x-2', 4)" in graded
