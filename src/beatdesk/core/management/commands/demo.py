@@ -26,10 +26,47 @@ from beatdesk.demo.seed import DEMO_PASSWORD, USERS
 
 SCENARIO = "scenario.jsonl"
 DAY_IN_TEN_MINUTES = 24 * 60 / 10
+CARNIVAL = "carnival.jsonl"
+CARNIVAL_WATCH = "Carnival hashtag"
 
 
 def scenario_path() -> Path:
     return Path(str(files("beatdesk.demo").joinpath(SCENARIO)))
+
+
+def carnival_path() -> Path:
+    return Path(str(files("beatdesk.demo").joinpath(CARNIVAL)))
+
+
+def carnival_delay(speed: float) -> float:
+    """Seconds after the scenario starts at which the carnival's first post is due, so both
+    replays keep the same clock of the day."""
+    from beatdesk.networks.replay.client import read_file
+
+    first = read_file(carnival_path())[0].created_at
+    day_starts = read_file(scenario_path())[0].created_at
+    if first is None or day_starts is None:
+        return 0.0
+    return max(0.0, (first - day_starts).total_seconds() / speed)
+
+
+def replay_carnival(me: list[str], speed: float, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The carnival's public posts into Op Lantern's watch. They keep their own times:
+    spikes are measured in the posts' time, and a day played in ten minutes of wall clock
+    would never build the half hour of baseline a spike needs."""
+    return subprocess.Popen(
+        [
+            *me,
+            "replay",
+            str(carnival_path()),
+            "--watch",
+            CARNIVAL_WATCH,
+            "--speed",
+            str(speed),
+            "--no-progress",
+        ],
+        env=env,
+    )
 
 
 class Command(BaseCommand):
@@ -93,7 +130,10 @@ class Command(BaseCommand):
                     env=env,
                 )
             )
-        self._banner(options["port"])
+        carnival_due = (
+            None if options["no_replay"] else time.monotonic() + carnival_delay(options["speed"])
+        )
+        self._banner(options["port"], carnival=carnival_due is not None)
         stopping = False
 
         def stop(signum: int, frame: object) -> None:
@@ -105,6 +145,9 @@ class Command(BaseCommand):
         try:
             while not stopping:
                 time.sleep(0.5)
+                if carnival_due is not None and time.monotonic() >= carnival_due:
+                    children.append(replay_carnival(me, options["speed"], env))
+                    carnival_due = None
                 if time.monotonic() >= next_checkpoint:
                     call_command("audit", "checkpoint", stdout=open(os.devnull, "w"))  # noqa: SIM115
                     from beatdesk.inbox.work import wake_snoozed
@@ -140,7 +183,7 @@ class Command(BaseCommand):
                 f"Demo stopped. Its database stays in {settings.HOME} until the next run."
             )
 
-    def _banner(self, port: int) -> None:
+    def _banner(self, port: int, *, carnival: bool) -> None:
         lines = [
             "",
             f"  beatdesk demo — Westmere Police desk on http://127.0.0.1:{port}/",
@@ -152,6 +195,12 @@ class Command(BaseCommand):
             "",
             "  The two-factor page shows the current code (demo only).",
             "  Traffic: a day in Westmere, replayed in about ten minutes.  Ctrl-C stops it all.",
-            "",
         ]
+        from beatdesk.monitoring.models import Operation
+
+        lantern = Operation.objects.filter(watches__name=CARNIVAL_WATCH).first()
+        if carnival and lantern is not None:
+            board = f"http://127.0.0.1:{port}/stories/operations/{lantern.pk}/board/"
+            lines.append(f"  Carnival posts (from 07:12 of the day) fill {lantern.name}: {board}")
+        lines.append("")
         self.stdout.write("\n".join(lines))
