@@ -9,6 +9,7 @@ is. Replaying a file twice stores nothing new.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections import Counter
@@ -68,7 +69,8 @@ def _where(record: dict[str, Any]) -> tuple[float | None, float | None]:
     return None, None
 
 
-def post_of(watch: Watch, record: Recorded, *, rebase_time: bool) -> CollectedPost:
+def post_of(watch: Watch, record: Recorded, *, shift: dt.timedelta | None) -> CollectedPost:
+    """The record as a collected post; `shift` moves its time (rebasing), keeping spacing."""
     item = ReplayNetwork().normalise(record.body)
     data = json.loads(record.body)
     latitude, longitude = _where(data)
@@ -77,7 +79,7 @@ def post_of(watch: Watch, record: Recorded, *, rebase_time: bool) -> CollectedPo
         external_id=item.external_id,
         author_handle=item.author_handle,
         text=item.text,
-        posted_at=now() if rebase_time else item.created_at,
+        posted_at=item.created_at + shift if shift is not None else item.created_at,
         raw=record.body,
         language=item.language,
         latitude=latitude,
@@ -112,6 +114,12 @@ def replay_into_watch(
             raise ReplayFileError(f"{path}: no records of event {event!r}")
     if limit is not None:
         records = records[:limit]
+    # Rebasing moves the whole file so that its last post is now: the posts keep their
+    # spacing (spikes are counted on the posts' own times) and none lies in the future.
+    shift = None
+    if rebase_time:
+        times = [r.created_at for r in records if r.created_at is not None]
+        shift = now() - max(times) if times else dt.timedelta(0)
     outcomes: Counter[str] = Counter()
     total = len(records)
     done = 0
@@ -121,7 +129,7 @@ def replay_into_watch(
         posts = []
         for record in batch:
             try:
-                posts.append(post_of(watch, record, rebase_time=rebase_time))
+                posts.append(post_of(watch, record, shift=shift))
             except (PayloadError, json.JSONDecodeError):
                 outcomes["unreadable"] += 1
         stored = len(do_store_posts(watch, posts, component="replay")) if posts else 0

@@ -37,6 +37,7 @@ from beatdesk.core.clock import now
 from beatdesk.networks.base import NetworkRefused, TransientError
 from beatdesk.networks.registry import connector
 from beatdesk.publishing.models import Post
+from beatdesk.publishing.sender import record_sent
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import Force, User
@@ -161,15 +162,7 @@ def _found(post: Post, external_id: str) -> Recovered:
         if _claimed(post).update(
             status=Post.Status.SENT, external_id=external_id[:200], sent_at=now(), error=""
         ):
-            record(
-                post.author,
-                Category.DISCLOSURE,
-                "post.sent",
-                post,
-                recipient=f"{post.account.kind}:{post.account.handle} (public)",
-                payload=post.text,
-                justification="found on the network after the worker stopped",
-            )
+            record_sent(post, "found on the network after the worker stopped")
     return Recovered(post.pk, post.account.kind, "found", external_id)
 
 

@@ -65,6 +65,9 @@ class Post(models.Model):
     # Indexed: every inbound delivery asks whether it is our own post coming back.
     external_id = models.CharField(max_length=200, blank=True, db_index=True)
     scheduled_for = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its send was last handed to the workers."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(

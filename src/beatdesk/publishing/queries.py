@@ -95,7 +95,8 @@ def awaiting(user: User) -> list[Post]:
     )
     seen: dict[str, Post] = {}
     for post in posts:
-        if may_approve(user.role, post.next_approver_role):
+        step = post.next_approver_role  # "" for live-event posts: their own page approves them
+        if step and may_approve(user.role, step):
             seen.setdefault(post.group, post)
     return list(seen.values())
 

@@ -36,6 +36,19 @@ def _reply_target(post: Post) -> str:
     return message.external_id
 
 
+def record_sent(post: Post, justification: str = "") -> None:
+    """The disclosure: what went to whom, recorded in the sending transaction."""
+    record(
+        post.author,
+        Category.DISCLOSURE,
+        "post.sent",
+        post,
+        recipient=f"{post.account.kind}:{post.account.handle} (public)",
+        payload=post.text,
+        justification=justification,
+    )
+
+
 def do_send(post: Post) -> Post:
     if post.internal:
         raise SendRefused("an internal note is never sent to a network")
@@ -88,14 +101,7 @@ def do_send(post: Post) -> Post:
             status=Post.Status.SENT, external_id=external_id, sent_at=now()
         )
         post.refresh_from_db()
-        record(
-            post.author,
-            Category.DISCLOSURE,
-            "post.sent",
-            post,
-            recipient=f"{post.account.kind}:{post.account.handle} (public)",
-            payload=post.text,
-        )
+        record_sent(post)
         _next_part_later(post)
     return post
 

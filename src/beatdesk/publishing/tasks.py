@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django_tasks import task
 
 
@@ -21,19 +23,28 @@ def send_post(post_id: int) -> None:
         Post.objects.filter(pk=post_id).update(status=Post.Status.FAILED, error=str(exc)[:500])
 
 
+# A send handed to the workers is not handed over again for this long, unless it is lost.
+REQUEUE_AFTER = dt.timedelta(minutes=10)
+
+
 def send_due_posts() -> int:
-    """Queue every scheduled post whose time has come (run each minute by poll or the demo)."""
+    """Hand every scheduled post whose time has come to the workers, once (run each round by
+    poll or the demo). A send still queued ten minutes on is handed over again: the
+    sender's claim makes sure the post goes out only once."""
     from django.db.models import Q
 
     from beatdesk.core.clock import now
     from beatdesk.publishing.models import Post
 
+    moment = now()
     due = list(
-        Post.objects.filter(status=Post.Status.SCHEDULED, scheduled_for__lte=now())
+        Post.objects.filter(status=Post.Status.SCHEDULED, scheduled_for__lte=moment)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=moment - REQUEUE_AFTER))
         .filter(Q(in_reply_to__isnull=False) | Q(force__publishing_paused=False))
         .filter(Q(previous_part__isnull=True) | Q(previous_part__status=Post.Status.SENT))
         .values_list("pk", flat=True)[:500]
     )
+    Post.objects.filter(pk__in=due).update(queued_at=moment)
     for pk in due:
         send_post.enqueue(pk)
     return len(due)

@@ -131,10 +131,10 @@ class StoryRow:
 
 
 def story_rows(stories: QuerySet[Story], at: dt.datetime, limit: int = 10) -> list[StoryRow]:
-    """The biggest stories active in the last 6 hours before `at`, with posts in the last
-    30 minutes against the 30 before (growth rate)."""
+    """The biggest stories (two posts or more) active in the last 6 hours before `at`, with
+    posts in the last 30 minutes against the 30 before (growth rate)."""
     annotated = (
-        stories.filter(last_seen__gte=at - BOARD_SPAN)
+        stories.filter(last_seen__gte=at - BOARD_SPAN, size__gt=1)
         .annotate(
             recent=Count("members", filter=Q(members__posted_at__gt=at - GROWTH_WINDOW)),
             before=Count(
@@ -159,19 +159,15 @@ def spread_series(story: Story | None) -> list[list[float]]:
 
 
 def reach_series(rumour: Rumour) -> list[list[float]]:
-    """[[unix time, reach], …] of the rebuttal: views where the network counts them, else
-    reposts + likes + replies; 0 when it was sent, before any snapshot."""
+    """[[unix time, reach], …] of the rebuttal (see live.reach.reach_series); 0 when it was
+    sent, before any snapshot."""
+    from beatdesk.live.reach import reach_series as post_reach
+
     post = rumour.rebuttal
     if post is None:
         return []
-    points = []
-    if post.sent_at is not None:
-        points.append([post.sent_at.timestamp(), 0])
-    for snap in post.reach_snapshots.order_by("taken_at"):  # type: ignore[attr-defined]
-        reach = snap.impressions
-        if reach is None:
-            reach = snap.reposts + snap.likes + snap.replies
-        points.append([snap.taken_at.timestamp(), reach])
+    points = [[post.sent_at.timestamp(), 0.0]] if post.sent_at is not None else []
+    points += [[taken.timestamp(), float(reach)] for taken, reach in post_reach(post)]
     return points
 
 

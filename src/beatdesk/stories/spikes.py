@@ -32,6 +32,7 @@ from django.urls import reverse
 
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
+from beatdesk.monitoring.models import Watch
 from beatdesk.stories.engine import hashtags
 from beatdesk.stories.models import Spike, VolumeBucket
 
@@ -135,6 +136,14 @@ def score(operation: Operation, key: str, start: dt.datetime) -> tuple[int, floa
         .values_list("start", flat=True)
         .first()
     )
+    if first is not None and key.startswith("watch:"):
+        # A watch has listened since it started: the buckets before its first post are
+        # real zeros, so a quiet watch's first burst can be a spike.
+        began = Watch.objects.filter(pk=int(key.partition(":")[2])).values_list(
+            "starts_at", flat=True
+        )
+        if began and bucket_of(began[0]) < first:
+            first = bucket_of(began[0])
     if first is None or first > start - MIN_HISTORY:
         return None
     history = [

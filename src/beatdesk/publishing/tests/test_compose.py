@@ -35,6 +35,7 @@ def test_one_post_for_several_accounts_is_one_group_and_goes_out(masto, account,
     assert len(posts) == 2 and len({p.group for p in posts}) == 1
     assert {p.status for p in posts} == {"scheduled"}
     assert send_due_posts() == 2
+    assert send_due_posts() == 0  # handed to the workers once, not every round
     from beatdesk.publishing.tasks import send_post
 
     send_post.call(posts[0].pk if posts[0].account == masto else posts[1].pk)
@@ -127,3 +128,30 @@ def test_the_composer_page_checks_and_the_calendar_lists(masto, client_for):
     )
     calendar = desk.get("/publishing/calendar/")
     assert b"PCSO surgery" in calendar.content
+
+
+def test_a_send_lost_by_the_queue_is_handed_over_again_after_ten_minutes(masto, users):
+    import time_machine
+
+    (post,) = compose.check_compose(
+        users["dana.desk"], text=CLEAN, kind="event", account_ids=[masto.pk], send="now"
+    )
+    assert send_due_posts() == 1
+    with time_machine.travel(now() + dt.timedelta(minutes=11)):
+        assert send_due_posts() == 1
+    assert Post.objects.get(pk=post.pk).status == "scheduled"
+
+
+def test_live_event_posts_wait_on_their_own_page_not_in_the_approvals_queue(masto, users):
+    from beatdesk.publishing.queries import awaiting
+
+    Post.objects.create(
+        force=masto.force,
+        account=masto,
+        text="#wmp24 1: 14:32 concern for welfare, Kings Heath",
+        kind=Post.Kind.LIVE,
+        status=Post.Status.AWAITING_APPROVAL,
+        group="live-1",
+        idempotency_key="live-1",
+    )
+    assert awaiting(users["admin"]) == []

@@ -8,9 +8,10 @@ delivered (stored) the post that brought it to the board's story size (three pos
 story told three times); a spike has formed when the replay delivered the post that made
 its bucket a spike. Each is *seen* at the first poll of the board that shows it.
 
-The replay keeps the posts' own times (no --rebase-time): spikes are counted in 5-minute
-buckets of the posts' times, and stamping each post with its delivery moment squeezes a
-40-minute incident at 60× into 40 seconds, one bucket with no baseline, so no spike.
+The incident is dated in the past, like a public dataset, and replayed with
+--rebase-time as the README says: the whole file moves so that its last post is now,
+keeping the posts' spacing, so spikes (counted in 5-minute buckets of the posts' own
+times) form as they did on the day.
 """
 
 from __future__ import annotations
@@ -348,7 +349,7 @@ TOLD = {"crush": "crush", "stabbing": "stab", "roads": "high st"}
 
 def test_the_board_shows_the_spike_and_the_largest_stories_within_a_minute(tmp_path):
     file = tmp_path / "westmere-carnival.jsonl"
-    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=45)
+    start = dt.datetime(2015, 3, 24, 10, 0, tzinfo=dt.UTC)
     records = incident(file, start=start)
     with installation(tmp_path) as inst:
         inst.run("migrate", "-v0")
@@ -359,7 +360,13 @@ def test_the_board_shows_the_spike_and_the_largest_stories_within_a_minute(tmp_p
             base = f"http://127.0.0.1:{port}"
             wait_for(f"{base}/healthz")
             formed, seen, said = replay_and_watch(
-                inst, base, file, speed=SPEED, event="westmere-carnival", timeout=150
+                inst,
+                base,
+                file,
+                speed=SPEED,
+                event="westmere-carnival",
+                extra=("--rebase-time",),
+                timeout=150,
             )
         finally:
             server.terminate()

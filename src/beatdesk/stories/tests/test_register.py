@@ -108,6 +108,11 @@ def test_the_board_shows_stories_volume_and_the_map_and_audits_the_purpose(
         live = desk.get(f"/stories/operations/{operation.pk}/board/live/")
         assert b"Top stories" in live.content
     assert AuditEvent.objects.filter(action="board.view").count() == 1
-    collect([("Fireworks start at nine #WestmereCarnival", now())])
+    collect(
+        [
+            ("Fireworks start at nine #WestmereCarnival", now()),
+            ("fireworks start at nine tonight #WestmereCarnival", now()),
+        ]
+    )
     desk.get(f"/stories/operations/{operation.pk}/board/live/")
     assert AuditEvent.objects.filter(action="board.view").count() == 2

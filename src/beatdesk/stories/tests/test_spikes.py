@@ -99,3 +99,11 @@ def test_a_burst_spikes_once_with_its_posts_and_alerts_by_email_and_webhook_once
     assert b"data-spike-id" in page.content
     bar = client_for("dana.desk").get("/stories/spikes/bar/")
     assert b"Spike" in bar.content and b"Op Lantern" in bar.content
+
+
+def test_a_quiet_watch_spikes_on_its_first_burst(collect, operation, watch) -> None:
+    """A watch listened from its start: the empty buckets before its first post are zeros."""
+    watch.starts_at = T0 - dt.timedelta(hours=1)
+    watch.save()
+    collect([(f"Crush at the north gate #WestmereCarnival {i}", T0) for i in range(30)])
+    assert Spike.objects.filter(key=f"watch:{watch.pk}", peak=30, baseline=0).exists()
