@@ -37,6 +37,9 @@ def test_the_demo_force_has_its_carnival_operation(
     assert "Op Lantern — Westmere Carnival" in page
     demo = Operation.objects.get(name="Op Lantern — Westmere Carnival")
     assert demo.watches.get().is_collecting
+    assert f'href="/stories/operations/{demo.pk}/board/"' in page  # its live board
+    officer = client_for("pcso.patel").get("/monitoring/").content.decode()
+    assert "/board/" not in officer and 'href="/stories/"' not in officer  # not for officers
 
 
 def test_advisers_see_no_monitoring(
