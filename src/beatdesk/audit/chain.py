@@ -88,6 +88,15 @@ def append(
     """Append one event. Must run inside the transaction of the change it records."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit events are appended inside the transaction they record")
+    for name, value in (
+        ("actor_label", actor_label),
+        ("action", action),
+        ("object_type", object_type),
+        ("object_id", str(object_id)),
+    ):
+        # Every database holds 64 characters here; SQLite would not say so, PostgreSQL would.
+        if len(value) > 64:
+            raise ValueError(f"audit {name} longer than 64 characters: {value[:80]!r}")
     _lock_chain()
     last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)

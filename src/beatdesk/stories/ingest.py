@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
+def _id_range(ids: list[int]) -> str:
+    """One story's id, or the range of a batch's (the payload lists each post's story)."""
+    if len(ids) < 2:
+        return "".join(str(i) for i in ids)
+    return f"{min(ids)}..{max(ids)}"
+
+
 # The most active stories of a scope a batch is compared with: bounds the cost of a batch.
 ACTIVE_LIMIT = 2000
 
@@ -153,7 +161,7 @@ def _save(
             Category.COMBINATION,
             "posts.clustered",
             object_type="stories.story",
-            object_id=",".join(str(s.pk) for s in rows.values())[:200],
+            object_id=_id_range([s.pk for s in rows.values()]),
             justification=f"{len(done)} post(s) grouped into {len(rows)} story(ies)",
             payload=[[str(a.post.key), rows[a.story.id].pk] for a in done],
         )

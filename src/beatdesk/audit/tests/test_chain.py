@@ -159,3 +159,15 @@ def test_on_postgresql_the_application_cannot_update_or_delete_audit_rows(log):
         ):
             cur.execute(sql)
         assert "append-only" in str(err.value)
+
+
+def test_an_object_id_too_long_for_the_column_is_refused_on_every_database():
+    with pytest.raises(ValueError, match="object_id longer than 64"), transaction.atomic():
+        chain.append(
+            actor_id=None,
+            actor_label="system:test",
+            category="collection",
+            action="thing.did",
+            object_type="stories.story",
+            object_id=",".join(str(i) for i in range(40)),
+        )
