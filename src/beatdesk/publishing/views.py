@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from typing import Any
 
@@ -86,20 +88,47 @@ def _reminders(user: User) -> dict[str, object]:
     return {"due_appeals": due_appeals(user.force).values("group").distinct().count()}
 
 
-def _images(request: HttpRequest) -> list[Any]:
+IMAGE_SLOTS = (1, 2)
+
+
+def _images(request: HttpRequest) -> tuple[list[Any], dict[int, dict[str, str]]]:
+    """The images in the composer's slots, and what to carry into the page shown again.
+
+    A file input cannot be refilled by the page, so an image chosen before "Check" comes
+    back as a hidden field (its bytes, base64) until it is saved or replaced. Nothing is
+    stored on the server before the post is saved."""
     from beatdesk.publishing.compose import Image
 
-    images = []
-    for number, upload in enumerate(request.FILES.getlist("image")):
-        images.append(
-            Image(
-                filename=upload.name or f"image-{number + 1}",
-                content_type=upload.content_type or "",
-                data=upload.read(),
-                alt_text=(request.POST.getlist("alt_text") + [""] * 8)[number],
-            )
-        )
-    return images
+    images: list[Any] = []
+    slots: dict[int, dict[str, str]] = {}
+    for n in IMAGE_SLOTS:
+        alt = request.POST.get(f"alt_text{n}", "").strip()
+        upload = request.FILES.get(f"image{n}")
+        if upload is not None:
+            name, kind = upload.name or f"image-{n}", upload.content_type or ""
+            image = Image(name, kind, upload.read(), alt)
+        else:
+            image = _kept(request.POST.get(f"kept_image{n}", ""), alt)
+        slots[n] = {"alt": alt}
+        if image is None:
+            continue
+        images.append(image)
+        kept = "|".join([image.filename, image.content_type, base64.b64encode(image.data).decode()])
+        slots[n].update(filename=image.filename, kept=kept)
+    return images, slots
+
+
+def _kept(value: str, alt: str) -> Any:
+    from beatdesk.publishing.compose import Image
+
+    filename, _, rest = value.partition("|")
+    content_type, _, data = rest.partition("|")
+    if not (filename and data):
+        return None
+    try:
+        return Image(filename, content_type, base64.b64decode(data, validate=True), alt)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _when(raw: str) -> dt.datetime | None:
@@ -134,7 +163,7 @@ def compose(request: HttpRequest) -> HttpResponse:
             for k in ("x", "bluesky", "mastodon", "facebook")
             if request.POST.get(f"variant_{k}", "").strip() not in untouched
         }
-        images = _images(request)
+        images, context["image_slots"] = _images(request)
         accounts = list(usable_accounts(user).filter(pk__in=ids))
         planned = []
         if text.strip() and accounts:
@@ -177,6 +206,8 @@ def compose(request: HttpRequest) -> HttpResponse:
                 states = ", ".join(sorted({p.get_status_display().lower() for p in posts}))
                 messages.success(request, f"{len(posts)} post(s) saved: {states}.")
                 return redirect("publishing:post", posts[0].group)
+    slots: dict[int, dict[str, str]] = context.get("image_slots") or {}  # type: ignore[assignment]
+    context["image_rows"] = [(n, slots.get(n, {})) for n in IMAGE_SLOTS]
     return render(request, "publishing/compose.html", context)
 
 

@@ -4,6 +4,7 @@ diff, send back), rules, the month calendar, appeal reviews and replies to our p
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -298,3 +299,33 @@ def test_a_rule_for_one_account(masto, users, client_for, account):
         users["dana.desk"], text=CLEAN, kind="event", account_ids=[x.pk], send="now"
     )
     assert on_masto.approval_steps == ["supervisor"] and on_x.approval_steps == []
+
+
+def test_an_image_chosen_before_check_is_kept_until_the_post_is_saved(masto, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    acct, _ = masto
+    desk = client_for("dana.desk")
+    form = {"text": CLEAN, "kind": "event", "account": [acct.pk], "alt_text1": "A marked bike"}
+    checked = desk.post(
+        "/publishing/compose/",
+        {
+            **form,
+            "action": "check",
+            "image1": SimpleUploadedFile("bike.png", b"\x89PNG fake", "image/png"),
+        },
+    )
+    page = checked.content.decode()
+    assert "Kept: bike.png" in page and 'value="A marked bike"' in page
+    kept = re.search(r'name="kept_image1" value="([^"]+)"', page)
+    assert kept is not None
+    saved = desk.post(
+        "/publishing/compose/", {**form, "action": "draft", "kept_image1": kept.group(1)}
+    )
+    assert saved.status_code == 302
+    media = Post.objects.get(account=acct).media.get()
+    assert (media.filename, bytes(media.data), media.alt_text) == (
+        "bike.png",
+        b"\x89PNG fake",
+        "A marked bike",
+    )
