@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument(
         "--rebase-time",
         action="store_true",
-        help="pass --rebase-time to the replay (posts stamped with their delivery moment)",
+        help="pass --rebase-time to the replay (the file moved so its last post is now)",
     )
     parser.add_argument("--top", type=int, default=5, help="largest stories reported (5)")
     args = parser.parse_args()

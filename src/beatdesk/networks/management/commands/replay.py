@@ -26,7 +26,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rebase-time",
             action="store_true",
-            help="stamp each post with the moment it is delivered (the demo does this)",
+            help="into the inbox: stamp each post with the moment it is delivered (the demo "
+            "does this); into a watch: move the file so its last post is now, keeping the "
+            "posts' spacing",
         )
         parser.add_argument("--limit", type=int, help="deliver only the first N records")
         parser.add_argument(
