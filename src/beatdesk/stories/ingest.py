@@ -177,6 +177,24 @@ def _save(
         engine.rekey(sid, story.pk)
 
 
+def _lock_scope(force_id: int, operation_id: int | None) -> None:
+    """One worker at a time reads, clusters and writes a scope's stories, so two workers
+    never both add to the same story from the same starting size (a lost update). On
+    PostgreSQL a row lock on the force or the operation until the transaction ends; SQLite
+    already lets one writing transaction run at a time."""
+    from beatdesk.accounts.models import Force
+    from beatdesk.monitoring.models import Operation
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("stories are clustered inside a transaction")
+    scope = (
+        Force.objects.filter(pk=force_id)
+        if operation_id is None
+        else Operation.objects.filter(pk=operation_id)
+    )
+    list(scope.select_for_update().values_list("pk", flat=True))
+
+
 def do_cluster(
     force_id: int,
     operation_id: int | None,
@@ -188,6 +206,7 @@ def do_cluster(
         return []
     posts = sorted(posts, key=lambda p: p.at)
     try:
+        _lock_scope(force_id, operation_id)
         engine = engine_for(force_id, operation_id, posts)
         done = engine.add_many(posts)
         _save(force_id, operation_id, engine, done, member)
