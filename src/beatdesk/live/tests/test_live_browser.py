@@ -6,30 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from beatdesk.demo.seed import DEMO_PASSWORD
-from beatdesk.demo.tests.test_demo_browser import CHROMIUM, free_port, wait_for
-from beatdesk.testing.processes import Installation
+from beatdesk.demo.tests.test_demo_browser import CHROMIUM
+from beatdesk.inbox.tests.test_shift_browser import sign_in
+from beatdesk.stories.tests.test_rumour_browser import desk  # noqa: F401, F811 (the fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture
-def desk(tmp_path):
-    inst = Installation(tmp_path / "home", None)
-    inst.env["BEATDESK_DEMO"] = "1"
-    inst.run("migrate", "-v0")
-    inst.run("seed_demo")
-    port = free_port()
-    server = inst.start("serve", "--port", str(port))
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz")
-        yield inst, f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-def test_approve_the_stream_from_the_keyboard(desk, tmp_path):
+def test_approve_the_stream_from_the_keyboard(desk, tmp_path):  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
     inst, base = desk
@@ -38,13 +22,7 @@ def test_approve_the_stream_from_the_keyboard(desk, tmp_path):
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        page = browser.new_page()
-        page.goto(base + "/")
-        page.get_by_label("Username").fill("dana.desk")
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_label("Six-digit code").fill(page.locator("[data-demo-code]").inner_text())
-        page.get_by_role("button", name="Continue").click()
+        page = sign_in(browser, base, "dana.desk")
 
         page.get_by_role("link", name="Live", exact=True).click()
         page.get_by_role("link", name="#wmp24").click()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from beatdesk.demo.seed import DEMO_PASSWORD
 from beatdesk.demo.tests.test_demo_browser import CHROMIUM, free_port, wait_for
+from beatdesk.inbox.tests.test_shift_browser import sign_in
 from beatdesk.testing.processes import Installation
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -79,15 +79,9 @@ def test_promote_a_story_link_the_rebuttal_and_see_spread_against_reach(desk, tm
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        page = browser.new_page()
+        page = sign_in(browser, base, "dana.desk")
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(base + "/")
-        page.get_by_label("Username").fill("dana.desk")
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_label("Six-digit code").fill(page.locator("[data-demo-code]").inner_text())
-        page.get_by_role("button", name="Continue").click()
 
         page.get_by_role("link", name="Rumours").click()
         expect(page.get_by_role("heading", name="Rumour register")).to_be_visible()
