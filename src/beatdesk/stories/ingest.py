@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
+from beatdesk.core.sql import insert_many, update_many
 from beatdesk.stories.engine import Assignment, Post, StoryEngine, StoryState, rumour_signal
 from beatdesk.stories.models import Story, StoryMember
 
@@ -144,14 +145,11 @@ def _save(
     with transaction.atomic():
         created = [(sid, s) for sid, s in rows.items() if s.pk is None]
         Story.objects.bulk_create([s for _, s in created])
-        # One UPDATE per story: Django's bulk_update builds a CASE per field and row, and
-        # was most of the clustering time on a 500-message batch.
-        for sid, story in rows.items():
-            if isinstance(sid, int) and sid > 0:
-                Story.objects.filter(pk=story.pk).update(
-                    **{field: getattr(story, field) for field in _SAVED}
-                )
-        StoryMember.objects.bulk_create(
+        update_many(
+            Story, [s for sid, s in rows.items() if isinstance(sid, int) and sid > 0], _SAVED
+        )
+        insert_many(
+            StoryMember,
             [
                 StoryMember(
                     story=rows[a.story.id],
@@ -160,7 +158,7 @@ def _save(
                     **member(a.post),
                 )
                 for a in done
-            ]
+            ],
         )
         record_system(
             "stories",

@@ -7,13 +7,14 @@ import uuid
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Area, Force, Role, Team
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
+from beatdesk.core.sql import insert_many, update_many
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
 from beatdesk.publishing.models import Post
@@ -118,8 +119,12 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
         if not fresh:
             return []
         fresh_ids = {t.message.pk for t in fresh}
-        Triage.objects.bulk_create(fresh)
-        _save_routing([m for m in messages if m.pk in fresh_ids])
+        insert_many(Triage, fresh)
+        update_many(
+            Message,
+            [m for m in messages if m.pk in fresh_ids],
+            ["team", "area", "routing_reason", "routed_at", "language", "due_at"],
+        )
         Alert.objects.bulk_create([a for a in alerts if a.message.pk in fresh_ids])
         Post.objects.bulk_create([p for p in replies if p.in_reply_to_id in fresh_ids])
         ids = sorted(fresh_ids)
@@ -143,20 +148,6 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
                 )
     cluster_triaged(fresh)  # stories; never raises, never holds up the messages
     return fresh
-
-
-def _save_routing(messages: list[Message]) -> None:
-    """One prepared UPDATE run for every row: bulk_update's CASE expressions cost far more."""
-    table = Message._meta.db_table
-    with connection.cursor() as cur:
-        cur.executemany(
-            f"UPDATE {table} SET team_id = %s, area_id = %s, routing_reason = %s, "  # noqa: S608
-            "routed_at = %s, language = %s, due_at = %s WHERE id = %s",
-            [
-                (m.team_id, m.area_id, m.routing_reason, m.routed_at, m.language, m.due_at, m.pk)
-                for m in messages
-            ],
-        )
 
 
 def _emergency_reply(force: Force, message: Message) -> Post | None:

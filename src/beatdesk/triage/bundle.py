@@ -51,6 +51,7 @@ class Head:
     def __getstate__(self) -> dict[str, Any]:
         # Half precision on disk halves the package; scores change far below the 4th digit.
         state = dict(self.__dict__)
+        state.pop("_coef_t", None)
         coef = self.coef.copy()
         state["coef"] = (coef.data.astype(np.float16), coef.indices, coef.indptr, coef.shape)
         state["idf"] = (self.idf.index, self.idf.weight.astype(np.float16))
@@ -70,9 +71,16 @@ class Head:
         p = self.proba(features)
         return [self.classes[i] for i in p.argmax(axis=1)]
 
+    def _transposed(self) -> sparse.csr_matrix:
+        """coef.T as CSR, made once: scipy would otherwise convert it on every batch."""
+        cached = self.__dict__.get("_coef_t")
+        if cached is None:
+            cached = self.__dict__["_coef_t"] = self.coef.T.tocsr()
+        return cached
+
     def proba_from_counts(self, counts: sparse.csr_matrix) -> np.ndarray:
         features = self.idf.transform(counts)
-        scores = np.asarray((features @ self.coef.T).todense()) + self.intercept
+        scores = np.asarray((features @ self._transposed()).todense()) + self.intercept
         if len(self.classes) == 2 and scores.shape[1] == 1:
             p = 1.0 / (1.0 + np.exp(-scores[:, 0]))
             return np.column_stack([1.0 - p, p])
