@@ -40,8 +40,14 @@ def _column(field: Field[Any, Any]) -> str:
     return field.column
 
 
-def _prepared(obj: Model, fields: list[Field[Any, Any]], connection: Any) -> list[Any]:
-    return [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+def _prepared(
+    obj: Model, fields: list[Field[Any, Any]], connection: Any, *, add: bool = False
+) -> list[Any]:
+    # pre_save on insert fills auto_now(_add) fields, as Model.save and bulk_create do.
+    return [
+        f.get_db_prep_save(f.pre_save(obj, True) if add else getattr(obj, f.attname), connection)
+        for f in fields
+    ]
 
 
 def insert_many(
@@ -58,7 +64,7 @@ def insert_many(
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [_prepared(o, fields, connection) for o in rows])
+        cursor.executemany(sql, [_prepared(o, fields, connection, add=True) for o in rows])
     return len(rows)
 
 
@@ -83,3 +89,41 @@ def update_many(model: type[Model], objs: Iterable[Model], names: Sequence[str])
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(rows)
+
+
+def insert_returning(
+    model: type[Model], objs: Sequence[Model], names: Sequence[str] | None = None
+) -> None:
+    """INSERT the objects in multi-row statements and set each one's new primary key.
+
+    For rows whose keys are needed next (payloads, messages). Uses INSERT … RETURNING,
+    which SQLite (3.35+) and PostgreSQL both return in the order the rows were given, as
+    Django's own bulk_create relies on.
+    """
+    if not objs:
+        return
+    connection = connections[router.db_for_write(model)]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        model._default_manager.bulk_create(list(objs))  # pragma: no cover - old SQLite
+        return
+    fields = _fields(model, names)
+    pk = model._meta.pk
+    assert pk is not None
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(_column(f)) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    limit = connection.features.max_query_params or 30000
+    per = max(1, min(500, limit // max(len(fields), 1)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), per):
+            chunk = objs[start : start + per]
+            sql = (
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+                f"VALUES {', '.join([row] * len(chunk))} RETURNING {quote(_column(pk))}"
+            )
+            params = [v for o in chunk for v in _prepared(o, fields, connection, add=True)]
+            cursor.execute(sql, params)
+            for obj, (key,) in zip(chunk, cursor.fetchall(), strict=True):
+                obj.pk = key
+                obj._state.adding = False
+                obj._state.db = connection.alias

@@ -10,11 +10,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
+from beatdesk.core.sql import insert_returning, update_many
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
 from beatdesk.networks.base import Inbound, PayloadError
 from beatdesk.networks.models import NetworkAccount
@@ -189,12 +190,11 @@ def do_receive_many(
     if not bodies:
         return []
     with transaction.atomic():
-        payloads = InboundPayload.objects.bulk_create(
-            [
-                InboundPayload(network=account.kind, account=account, body=b, sha256=sha256_hex(b))
-                for b in bodies
-            ]
-        )
+        payloads = [
+            InboundPayload(network=account.kind, account=account, body=b, sha256=sha256_hex(b))
+            for b in bodies
+        ]
+        insert_returning(InboundPayload, payloads)
         record_system(
             "ingest",
             Category.COLLECTION,
@@ -303,7 +303,7 @@ def _store_batch(
         message.conversation = conversations[
             (message.network, message.account_id, message.thread_id)
         ]
-    Message.objects.bulk_create([m for _, m in new])
+    insert_returning(Message, [m for _, m in new])
     stored_ids: list[int] = []
     updates: list[InboundPayload] = []
     new_by_index = dict(new)
@@ -320,12 +320,7 @@ def _store_batch(
             payload.message_id = existing.get(key) or new_by_index[seen[key]].pk
         updates.append(payload)
         results[i] = Received(payload.pk, payload.status, payload.message_id)
-    with connection.cursor() as cur:
-        cur.executemany(
-            f"UPDATE {InboundPayload._meta.db_table} SET status = %s, message_id = %s "  # noqa: S608
-            "WHERE id = %s",
-            [(p.status, p.message_id, p.pk) for p in updates],
-        )
+    update_many(InboundPayload, updates, ["status", "message"])
     if stored_ids:
         record_system(
             "ingest",
