@@ -34,21 +34,18 @@ def generated(n: int) -> list[str]:
     return bodies
 
 
-def run(
+def _ingest(
     account: NetworkAccount,
-    n: int,
-    batch: int = 500,
-    progress: Callable[[int], None] = lambda done: None,
-) -> dict[str, Any]:
+    bodies: list[str],
+    batch: int,
+    progress: Callable[[int], None],
+) -> tuple[list[int], dict[str, float]]:
+    """Store, dedupe, triage and route the bodies batch by batch, timing each stage."""
     from beatdesk.triage.actions import do_triage
-    from beatdesk.triage.engine import read_many
 
-    read_many(["warm up the models"])  # loading the model files is not part of the path
-    bodies = generated(n)
     stages = {"store_dedupe_s": 0.0, "triage_route_s": 0.0}
     ids: list[int] = []
-    started = time.perf_counter()
-    for start in range(0, n, batch):
+    for start in range(0, len(bodies), batch):
         chunk = bodies[start : start + batch]
         t0 = time.perf_counter()
         results = do_receive_many(account, chunk, hand_on=False)
@@ -59,8 +56,85 @@ def run(
         stages["store_dedupe_s"] += t1 - t0
         stages["triage_route_s"] += t2 - t1
         ids.extend(stored)
-        progress(min(start + batch, n))
+        progress(len(chunk))
+    return ids, stages
+
+
+def _in_parallel(
+    account: NetworkAccount,
+    bodies: list[str],
+    batch: int,
+    workers: int,
+    progress: Callable[[int], None],
+) -> tuple[list[int], dict[str, float], float]:
+    """Split the batches between worker processes, as `beatdesk worker` processes would
+    share them, and time from the moment all of them are ready."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from beatdesk.inbox import bench_worker
+
+    connections.close_all()
+    ctx = multiprocessing.get_context("spawn")  # the language detector's threads do not fork
+    ready, start = ctx.Barrier(workers + 1), ctx.Barrier(workers + 1)
+    done = ctx.Queue()
+    batches = [bodies[i : i + batch] for i in range(0, len(bodies), batch)]
+    shares = [[b for chunk in batches[k::workers] for b in chunk] for k in range(workers)]
+    procs = [
+        ctx.Process(target=bench_worker.main, args=(account.pk, share, batch, ready, start, done))
+        for share in shares
+    ]
+    for proc in procs:
+        proc.start()
+    ready.wait()
+    started = time.perf_counter()
+    start.wait()
+    ids: list[int] = []
+    stages = {"store_dedupe_s": 0.0, "triage_route_s": 0.0}
+    finished, count = 0, 0
+    while finished < workers:
+        kind, value = done.get()
+        if kind == "progress":
+            count += value
+            progress(count)
+        else:
+            finished += 1
+            ids.extend(value[0])
+            for k, v in value[1].items():
+                stages[k] += v / workers  # each worker's own time, averaged
     elapsed = time.perf_counter() - started
+    for proc in procs:
+        proc.join()
+        if proc.exitcode:
+            raise RuntimeError(f"a bench worker failed (exit {proc.exitcode})")
+    return ids, stages, elapsed
+
+
+def run(
+    account: NetworkAccount,
+    n: int,
+    batch: int = 500,
+    progress: Callable[[int], None] = lambda done: None,
+    workers: int = 1,
+) -> dict[str, Any]:
+    from beatdesk.triage.engine import read_many
+
+    bodies = generated(n)
+    if workers > 1:
+        ids, stages, elapsed = _in_parallel(account, bodies, batch, workers, progress)
+    else:
+        read_many(["warm up the models"])  # loading the model files is not part of the path
+        total = 0
+
+        def step(k: int) -> None:
+            nonlocal total
+            total += k
+            progress(total)
+
+        started = time.perf_counter()
+        ids, stages = _ingest(account, bodies, batch, step)
+        elapsed = time.perf_counter() - started
     latencies = [
         (routed - received).total_seconds() * 1000
         for received, routed in Message.objects.filter(pk__in=ids).values_list(
@@ -73,6 +147,7 @@ def run(
     return {
         "database": connection.vendor,
         "messages": n,
+        "workers": workers,
         "stored": len(ids),
         "routed": len(latencies),
         "batch": batch,

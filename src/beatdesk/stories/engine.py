@@ -83,7 +83,11 @@ def term_hash(term: str) -> int:
 
 def fingerprint(text: str) -> str:
     """The same for a post and its retweets, copies and re-orderings."""
-    joined = " ".join(sorted(set(words(text))))
+    return _fingerprint(words(text))
+
+
+def _fingerprint(ws: list[str]) -> str:
+    joined = " ".join(sorted(set(ws)))
     return hashlib.blake2b(joined.encode("utf-8"), digest_size=8).hexdigest()
 
 
@@ -127,7 +131,10 @@ BIGRAM_WEIGHT = 0.7
 
 def vector(text: str, idf: Idf) -> dict[int, float]:
     """Sub-linear tf × idf over hashed unigrams and (down-weighted) bigrams, l2-normalised."""
-    ws = words(text)
+    return _vector(words(text), idf)
+
+
+def _vector(ws: list[str], idf: Idf) -> dict[int, float]:
     counts: Counter[int] = Counter(term_hash(w) for w in ws)
     bigrams: Counter[int] = Counter(term_hash(f"{a} {b}") for a, b in zip(ws, ws[1:], strict=False))
     vec = {h: (1 + math.log(c)) * idf[h] for h, c in counts.items()}
@@ -262,8 +269,9 @@ class StoryEngine:
     # --- clustering -------------------------------------------------------------------------
 
     def add(self, post: Post) -> Assignment:
-        fp = fingerprint(post.text)
-        vec = vector(post.text, self.idf)
+        ws = words(post.text)  # once: the fingerprint and the vector both start from them
+        fp = _fingerprint(ws)
+        vec = _vector(ws, self.idf)
         story_id = self.exact.get(fp)
         similarity = 1.0
         story = self.stories.get(story_id) if story_id is not None else None

@@ -47,6 +47,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
     messages = list(
         Message.objects.filter(pk__in=message_ids, triage__isnull=True)
         .select_related("account__owning_team__area", "account__force")
+        .defer("raw", "attachments")  # the stored delivery is not read here
         .order_by("pk")
     )
     if not messages:

@@ -20,13 +20,19 @@ class Command(BaseCommand):
         ingest = sub.add_parser("ingest")
         ingest.add_argument("--messages", type=int, default=10_000)
         ingest.add_argument("--batch", type=int, default=500)
+        ingest.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="worker processes sharing the batches, as `beatdesk worker` processes would",
+        )
         ingest.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from beatdesk.inbox.bench import run
 
-        if options["messages"] < 1 or options["batch"] < 1:
-            raise CommandError("--messages and --batch must be at least 1")
+        if options["messages"] < 1 or options["batch"] < 1 or options["workers"] < 1:
+            raise CommandError("--messages, --batch and --workers must be at least 1")
         try:
             account = replay_account()
         except ReplayFileError as exc:
@@ -37,6 +43,7 @@ class Command(BaseCommand):
                 account,
                 options["messages"],
                 batch=options["batch"],
+                workers=options["workers"],
                 progress=lambda done: progress.update(bar, completed=done),
             )
         self.stdout.write(json.dumps(result))
