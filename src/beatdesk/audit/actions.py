@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 __all__ = ["Category", "record", "record_system"]
 
 
+def id_range(ids: list[int]) -> str:
+    """The object id of an event about a batch: one id, or "first..last" (the payload lists
+    each); the column holds 64 characters, so never the whole list."""
+    if len(ids) < 2:
+        return "".join(str(i) for i in ids)
+    return f"{min(ids)}..{max(ids)}"
+
+
 def _object_ref(obj: models.Model | None) -> tuple[str, str]:
     if obj is None:
         return "", ""

@@ -10,7 +10,7 @@ where neither is needed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections, router
@@ -35,6 +35,13 @@ def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field[Any, 
     return fields
 
 
+def _setup(
+    model: type[Model], names: Sequence[str] | None
+) -> tuple[Any, list[Field[Any, Any]], Callable[[str], str]]:
+    connection = connections[router.db_for_write(model)]
+    return connection, _fields(model, names), connection.ops.quote_name
+
+
 def _column(field: Field[Any, Any]) -> str:
     assert field.column is not None  # checked in _fields
     return field.column
@@ -57,9 +64,7 @@ def insert_many(
     rows = list(objs)
     if not rows:
         return 0
-    connection = connections[router.db_for_write(model)]
-    fields = _fields(model, names)
-    quote = connection.ops.quote_name
+    connection, fields, quote = _setup(model, names)
     columns = ", ".join(quote(_column(f)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
@@ -73,11 +78,9 @@ def update_many(model: type[Model], objs: Iterable[Model], names: Sequence[str])
     rows = list(objs)
     if not rows:
         return 0
-    connection = connections[router.db_for_write(model)]
-    fields = _fields(model, names)
+    connection, fields, quote = _setup(model, names)
     pk = model._meta.pk
     assert pk is not None
-    quote = connection.ops.quote_name
     sets = ", ".join(f"{quote(_column(f))} = %s" for f in fields)
     sql = (
         f"UPDATE {quote(model._meta.db_table)} SET {sets} "  # noqa: S608
@@ -106,10 +109,9 @@ def insert_returning(
     if not connection.features.can_return_rows_from_bulk_insert:
         model._default_manager.bulk_create(list(objs))  # pragma: no cover - old SQLite
         return
-    fields = _fields(model, names)
+    connection, fields, quote = _setup(model, names)
     pk = model._meta.pk
     assert pk is not None
-    quote = connection.ops.quote_name
     columns = ", ".join(quote(_column(f)) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     limit = connection.features.max_query_params or 30000

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from beatdesk.audit.actions import Category, record_system
+from beatdesk.audit.actions import Category, id_range, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.sql import insert_many, update_many
 from beatdesk.stories.engine import Assignment, Post, StoryEngine, StoryState, rumour_signal
@@ -28,13 +28,6 @@ if TYPE_CHECKING:
     from beatdesk.triage.models import Triage
 
 logger = logging.getLogger(__name__)
-
-
-def _id_range(ids: list[int]) -> str:
-    """One story's id, or the range of a batch's (the payload lists each post's story)."""
-    if len(ids) < 2:
-        return "".join(str(i) for i in ids)
-    return f"{min(ids)}..{max(ids)}"
 
 
 # The most active stories of a scope a batch is compared with: bounds the cost of a batch.
@@ -165,7 +158,7 @@ def _save(
             Category.COMBINATION,
             "posts.clustered",
             object_type="stories.story",
-            object_id=_id_range([s.pk for s in rows.values()]),
+            object_id=id_range([s.pk for s in rows.values()]),
             justification=f"{len(done)} post(s) grouped into {len(rows)} story(ies)",
             payload=[[str(a.post.key), rows[a.story.id].pk] for a in done],
         )
