@@ -10,9 +10,10 @@ import numpy as np
 
 from beatdesk.triage.bundle import Bundle
 from beatdesk.triage.datasets import TASKS, DataError, Examples, load
+from beatdesk.triage.encoder import load_encoder
 from beatdesk.triage.engine import read_many
 from beatdesk.triage.features import text_key
-from beatdesk.triage.profanity import AbuseStack, predict_offensive
+from beatdesk.triage.profanity import AbuseStack, read_offensive
 from beatdesk.triage.training import score
 
 
@@ -36,8 +37,11 @@ def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
             f"{path}: every record was in the model's training data ({skipped}); "
             "scores on training data would be meaningless"
         )
+    stack = AbuseStack.from_meta(bundle.meta.get("abuse_stack"))
     if task_name == "contact":
         read_many(["warm up"], bundle)  # loading the language models is not per message
+    if task_name == "abuse" and stack is not None and stack.encoder is not None:
+        load_encoder(stack.encoder.adapter)  # nor is loading the encoder
     started = time.perf_counter()
     if task_name == "contact":
         readings = read_many(examples.texts, bundle)
@@ -58,11 +62,14 @@ def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
             emergency_recall=round(float(np.mean(emergencies)), 4) if emergencies else None,
         )
     elif task_name == "abuse":
-        stack = AbuseStack.from_meta(bundle.meta.get("abuse_stack"))
-        predicted = predict_offensive(bundle.heads["abuse"], stack, bundle.features(examples.texts))
+        reading = read_offensive(bundle.heads["abuse"], stack, bundle.features(examples.texts))
         elapsed = time.perf_counter() - started
-        ours = score(examples.labels, predicted)
-        result.update(macro_f1=ours.macro_f1, per_class=ours.per_class)
+        ours = score(examples.labels, ["OFF" if p >= 0.5 else "NOT" for p in reading.proba])
+        result.update(
+            macro_f1=ours.macro_f1,
+            per_class=ours.per_class,
+            encoder_share=round(float(reading.read_by_encoder.mean()), 4),
+        )
     else:
         head = bundle.heads[task_name]
         predicted = head.predict(bundle.features(examples.texts))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,15 @@ from sklearn.model_selection import StratifiedKFold
 
 from beatdesk.triage.bundle import Bundle, Head
 from beatdesk.triage.datasets import SEED, SEED_FILES, TASKS, Examples, load, split
+from beatdesk.triage.encoder import TrainSettings, encoder_proba, fine_tune
 from beatdesk.triage.features import FeatureSet, Idf, text_key
-from beatdesk.triage.profanity import AbuseStack, predict_offensive, profanity_scores
+from beatdesk.triage.profanity import (
+    AbuseStack,
+    EncoderRoute,
+    predict_offensive,
+    profanity_scores,
+    read_offensive,
+)
 
 # (feature space, C) per head, chosen on the held-out parts (see MODELS.md).
 HEAD_SETTINGS = {
@@ -85,6 +92,7 @@ def train(
     *,
     held_out: bool,
     extra_contact: Examples | None = None,
+    abuse_encoder: bool = True,
     progress: Callable[[str], None] = lambda s: None,
 ) -> TrainResult:
     """Fit the shared vectoriser and every head.
@@ -92,6 +100,7 @@ def train(
     held_out=True trains on each task's train part and reports scores (and the baseline)
     on its held-out part; held_out=False trains the shipped models on everything, except
     the contact seed set's held-out part, which always stays out for evaluation.
+    abuse_encoder=False skips fine-tuning the abuse encoder (about 15 minutes on two cores).
     """
     parts: dict[str, tuple[Examples, Examples]] = {}
     emergency_threshold = 0.25
@@ -128,11 +137,12 @@ def train(
             keys["grade"] = keys[name]
         if name == "abuse":
             progress("fitting the abuse stack on out-of-fold scores")
-            abuse_stack = fit_abuse_stack(train_part)
+            abuse_stack = fit_abuse_stack(train_part, with_encoder=abuse_encoder, progress=progress)
         if len(held_part):
             started = time.perf_counter()
             if name == "abuse":
-                predicted = predict_offensive(heads[name], abuse_stack, FeatureSet(held_part.texts))
+                reading = read_offensive(heads[name], abuse_stack, FeatureSet(held_part.texts))
+                predicted = ["OFF" if p >= 0.5 else "NOT" for p in reading.proba]
             else:
                 predicted = heads[name].predict(FeatureSet(held_part.texts))
             rate = len(held_part) / max(time.perf_counter() - started, 1e-9)
@@ -146,6 +156,9 @@ def train(
                 "per_class": ours.per_class,
                 "msgs_per_s": round(rate),
             }
+            if name == "abuse" and abuse_stack is not None and abuse_stack.encoder:
+                report[name].update(abuse_encoder_scores(heads[name], abuse_stack, held_part))
+                report[name]["encoder_share"] = round(float(reading.read_by_encoder.mean()), 4)
     if "contact" in report:
         report["contact"].update(
             contact_scores(
@@ -168,8 +181,18 @@ def train(
     return TrainResult(bundle, report)
 
 
-def fit_abuse_stack(train_part: Examples, folds: int = 5) -> AbuseStack:
-    """Fit the stack on abuse-head scores each made by a head that never saw that text."""
+def fit_abuse_stack(
+    train_part: Examples,
+    folds: int = 5,
+    *,
+    with_encoder: bool = False,
+    progress: Callable[[str], None] = lambda s: None,
+) -> AbuseStack:
+    """Fit the stack on abuse-head scores each made by a head that never saw that text.
+
+    with_encoder: also fine-tune the encoder on the first fold's other four fifths, and fit
+    its route (band and weights) on that fold, which neither it nor the heads scoring it saw.
+    """
     labels = np.array(train_part.labels)
     p_head = np.zeros(len(labels))
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
@@ -181,7 +204,61 @@ def fit_abuse_stack(train_part: Examples, folds: int = 5) -> AbuseStack:
         )
         scored = FeatureSet([train_part.texts[i] for i in score_idx])
         p_head[score_idx] = head.proba(scored)[:, head.classes.index("OFF")]
-    return AbuseStack.fit(p_head, profanity_scores(train_part.texts), labels == "OFF")
+    p_profanity = profanity_scores(train_part.texts)
+    offensive = labels == "OFF"
+    stack = AbuseStack.fit(p_head, p_profanity, offensive)
+    if not with_encoder:
+        return stack
+    fit_idx, blend_idx = next(splitter.split(np.zeros(len(labels)), labels))
+    progress(f"fine-tuning the abuse encoder on {len(fit_idx)} texts")
+    adapter = fine_tune(
+        [train_part.texts[i] for i in fit_idx], offensive[fit_idx], ENCODER_SETTINGS, progress
+    )
+    p_encoder = encoder_proba(adapter, [train_part.texts[i] for i in blend_idx])
+    h, p, y = p_head[blend_idx], p_profanity[blend_idx], offensive[blend_idx]
+    everything = EncoderRoute.fit(h, p, p_encoder, y, (0.0, 1.0), adapter)
+    band = choose_band(stack.proba(h, p), everything.proba(h, p, p_encoder))
+    progress(f"the encoder reads fast-stack probabilities from {band[0]} to {band[1]}")
+    return replace(stack, encoder=replace(everything, band=band))
+
+
+ENCODER_SETTINGS = TrainSettings()
+# The band may change at most this share of the decisions the encoder makes reading everything.
+# Judged against those decisions rather than the labels: on a fold of two thousand texts, a
+# macro-F1 difference of a few thousandths is noise, and chasing it picked bands far too narrow.
+BAND_DISAGREEMENT = 0.01
+BANDS = [
+    (round(float(low), 2), round(float(high), 2))
+    for low in np.arange(0.05, 0.5, 0.05)
+    for high in np.arange(0.55, 1.0, 0.05)
+]
+
+
+def choose_band(p_fast: np.ndarray, p_full: np.ndarray) -> tuple[float, float]:
+    """The band of fast-stack probabilities that sends the fewest messages to the encoder
+    while agreeing with sending all of them on all but BAND_DISAGREEMENT of decisions."""
+    everywhere = p_full >= 0.5
+    choice, share = (0.0, 1.0), 1.0
+    for low, high in BANDS:
+        inside = (p_fast >= low) & (p_fast <= high)
+        routed = np.where(inside, p_full, p_fast) >= 0.5
+        close = float(np.mean(routed != everywhere)) <= BAND_DISAGREEMENT
+        if close and inside.mean() < share:
+            choice, share = (low, high), float(inside.mean())
+    return choice
+
+
+def abuse_encoder_scores(head: Head, stack: AbuseStack, held: Examples) -> dict[str, Any]:
+    """Held-out macro-F1 of the fast path alone and of the encoder reading everything."""
+    features = FeatureSet(held.texts)
+    return {
+        "macro_f1_fast_path": score(
+            held.labels, predict_offensive(head, stack, features, encoder="off")
+        ).macro_f1,
+        "macro_f1_encoder_everywhere": score(
+            held.labels, predict_offensive(head, stack, features, encoder="all")
+        ).macro_f1,
+    }
 
 
 def contact_scores(bundle: Bundle, held: Examples) -> dict[str, Any]:
