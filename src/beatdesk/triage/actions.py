@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.db import transaction
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Area, Force, Role, Team
 from beatdesk.accounts.policy import is_active_staff
-from beatdesk.audit.actions import Category, record, record_system
+from beatdesk.audit.actions import Category, id_range, record, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.sql import insert_many, update_many
 from beatdesk.inbox.models import Message
@@ -21,6 +22,8 @@ from beatdesk.publishing.models import Post
 from beatdesk.stories.ingest import cluster_triaged
 from beatdesk.triage import engine, routing
 from beatdesk.triage.models import Alert, ContactType, Grade, RoutingRule, Triage, TriageCorrection
+from beatdesk.triage.profanity import routing_from_env
+from beatdesk.triage.tasks import enqueue_reread_abuse
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -65,7 +68,10 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
         for t in ResponseTarget.objects.filter(force_id__in={m.account.force_id for m in messages})
     }
     triages, alerts, replies = [], [], []
+    unsure: list[int] = []
     for message, reading in zip(messages, readings, strict=True):
+        if reading.abuse_unsure:
+            unsure.append(message.pk)
         if message.network == "rss" and reading.grade == Grade.EMERGENCY:
             # A news or council feed reports events; it is not someone asking for help.
             reading.contact_type, reading.grade = "information", Grade.SCHEDULED
@@ -134,7 +140,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
             Category.ALTERATION,
             "messages.triaged",
             object_type="inbox.message",
-            object_id=f"{ids[0]}..{ids[-1]}" if len(ids) > 1 else str(ids[0]),
+            object_id=id_range(ids),
             justification=f"{len(ids)} message(s) read and routed",
             payload=[(t.message.pk, t.contact_type, t.grade, t.message.team_id) for t in fresh],
         )
@@ -148,7 +154,67 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
                     justification="grade 1 emergency",
                 )
     cluster_triaged(fresh)  # stories; never raises, never holds up the messages
+    mode = routing_from_env()
+    if mode == "all":
+        unsure = sorted(fresh_ids)
+    reread = [pk for pk in unsure if pk in fresh_ids] if mode != "off" else []
+    if reread:
+        transaction.on_commit(partial(enqueue_reread_abuse, reread))
     return fresh
+
+
+def do_reread_abuse(message_ids: list[int]) -> list[Triage]:
+    """The stronger model's reading of abuse for messages the fast one was unsure of.
+
+    Safe to run twice (read ones are skipped); a staff correction is never overwritten.
+    """
+    from beatdesk.triage.bundle import active_bundle
+    from beatdesk.triage.features import FeatureSet
+    from beatdesk.triage.profanity import AbuseStack, offensive_proba
+
+    triages = list(
+        Triage.objects.filter(
+            message_id__in=message_ids, abuse_reread_at__isnull=True, corrected=False
+        )
+        .select_related("message")
+        .only(
+            "pk", "message_id", "contact_type", "abusive", "abuse_score", "reasons", "message__text"
+        )
+        .order_by("message_id")
+    )
+    bundle = active_bundle()
+    stack = AbuseStack.from_meta(bundle.meta.get("abuse_stack"))
+    if not triages or stack is None or stack.encoder is None:
+        return []
+    p = offensive_proba(
+        bundle.heads["abuse"], stack, FeatureSet([t.message.text for t in triages]), encoder="all"
+    )
+    at = now()
+    changes = []
+    for triage, score in zip(triages, p.tolist(), strict=True):
+        before = triage.abusive
+        triage.abuse_score = round(float(score), 4)
+        triage.abusive = score >= engine.ABUSE_THRESHOLD or triage.contact_type == "abuse"
+        triage.abuse_reread_at = at
+        verdict = "abusive" if triage.abusive else "not abusive"
+        triage.reasons = [
+            *triage.reasons,
+            f"abuse read again by the stronger model: {verdict} ({score:.0%})",
+        ]
+        changes.append((triage.message_id, before, triage.abusive, triage.abuse_score))
+    with transaction.atomic():
+        update_many(Triage, triages, ["abuse_score", "abusive", "abuse_reread_at", "reasons"])
+        ids = [c[0] for c in changes]
+        record_system(
+            "triage",
+            Category.ALTERATION,
+            "messages.abuse_reread",
+            object_type="inbox.message",
+            object_id=id_range(ids),
+            justification=f"{len(ids)} message(s) read again for abuse",
+            payload=changes,
+        )
+    return triages
 
 
 def _emergency_reply(force: Force, message: Message) -> Post | None:

@@ -11,7 +11,7 @@ from beatdesk.triage import signals
 from beatdesk.triage.bundle import Bundle, active_bundle
 from beatdesk.triage.language import detect_many
 from beatdesk.triage.personal_data import Span, find_personal_data
-from beatdesk.triage.profanity import AbuseStack, offensive_proba
+from beatdesk.triage.profanity import AbuseStack, Routing, offensive_proba
 
 # Emergencies are flagged on a low model probability: a false alarm costs a look, a miss
 # can cost a life. Training chooses it by cross-validation on the seed set's training
@@ -37,6 +37,8 @@ class Reading:
     personal_data: list[Span] = field(default_factory=list)
     rumour_score: float = 0.0
     relevance: float = 0.0
+    # The fast reading of abuse is unsure and the stronger model has not read it yet.
+    abuse_unsure: bool = False
 
 
 def _top(classes: list[str], p: np.ndarray) -> tuple[str, float]:
@@ -94,7 +96,12 @@ def grade_and_type(
     return contact_type, grade, reasons
 
 
-def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
+def read_many(
+    texts: list[str], bundle: Bundle | None = None, *, abuse_encoder: Routing = "off"
+) -> list[Reading]:
+    """Read a batch. The fast path alone by default: a message the fast abuse reading is
+    unsure of says so (abuse_unsure), and the stronger model reads it afterwards, in its
+    own task (actions.do_reread_abuse), so it never holds up routing."""
     bundle = bundle or active_bundle()
     if not texts:
         return []
@@ -102,9 +109,12 @@ def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
     heads = bundle.heads
     contact_p = heads["contact"].proba(features)
     grade_p = heads["grade"].proba(features)
-    abuse_p = offensive_proba(
-        heads["abuse"], AbuseStack.from_meta(bundle.meta.get("abuse_stack")), features
-    )
+    stack = AbuseStack.from_meta(bundle.meta.get("abuse_stack"))
+    abuse_p = offensive_proba(heads["abuse"], stack, features, encoder=abuse_encoder)
+    if abuse_encoder == "off" and stack is not None and stack.encoder is not None:
+        unsure = stack.encoder.wants(abuse_p)
+    else:
+        unsure = np.zeros(len(texts), dtype=bool)
     rumour_p = heads["rumour"].proba(features)
     relevance_p = heads["crisis-informative"].proba(features)
     contact_classes = heads["contact"].classes
@@ -138,6 +148,7 @@ def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
                 personal_data=find_personal_data(text),
                 rumour_score=round(rumour, 4),
                 relevance=round(float(relevance_p[i, informative_col]), 4),
+                abuse_unsure=bool(unsure[i]),
             )
         )
     return readings

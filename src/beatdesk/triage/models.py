@@ -35,6 +35,8 @@ class Triage(models.Model):
     language = models.CharField(max_length=8, blank=True)
     abusive = models.BooleanField(default=False)
     abuse_score = models.FloatField(default=0.0)
+    # When the stronger abuse model read it again (only messages the fast reading was unsure of).
+    abuse_reread_at = models.DateTimeField(null=True, blank=True)
     personal_data = models.JSONField(
         default=list, help_text="Spans [start, end, kind] of personal data in the text."
     )

@@ -155,7 +155,7 @@ def read_offensive(
     head: Head, stack: AbuseStack | None, features: FeatureSet, *, encoder: Routing | None = None
 ) -> AbuseReading:
     """The abuse reading of each text, and which texts needed the encoder."""
-    routing = encoder or _routing_from_env()
+    routing = encoder or routing_from_env()
     p_head = np.asarray(head.proba(features)[:, head.classes.index("OFF")])
     nobody = np.zeros(len(p_head), dtype=bool)
     if stack is None:
@@ -174,7 +174,7 @@ def read_offensive(
     return AbuseReading(p, chosen)
 
 
-def _routing_from_env() -> Routing:
+def routing_from_env() -> Routing:
     value = os.environ.get(ROUTING_ENV, "uncertain")
     if value not in ("uncertain", "all", "off"):
         raise ValueError(f"{ROUTING_ENV} must be uncertain, all or off, not {value!r}")
