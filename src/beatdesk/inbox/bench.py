@@ -7,7 +7,9 @@ store → dedupe → triage → route → commit in batches, on the configured d
 from __future__ import annotations
 
 import json
+import queue
 import resource
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -87,17 +89,31 @@ def _in_parallel(
     ]
     for proc in procs:
         proc.start()
-    ready.wait()
-    started = time.perf_counter()
-    start.wait()
+    try:
+        ready.wait()
+        started = time.perf_counter()
+        start.wait()
+    except threading.BrokenBarrierError:
+        _stop(procs)
+        raise BenchError("a bench worker failed while loading; its error is above") from None
     ids: list[int] = []
     stages = {"store_dedupe_s": 0.0, "triage_route_s": 0.0}
     finished, count = 0, 0
     while finished < workers:
-        kind, value = done.get()
+        try:
+            kind, value = done.get(timeout=1.0)
+        except queue.Empty:
+            dead = [p for p in procs if p.exitcode not in (None, 0)]
+            if dead:
+                _stop(procs)
+                raise BenchError(f"a bench worker died (exit {dead[0].exitcode})") from None
+            continue
         if kind == "progress":
             count += value
             progress(count)
+        elif kind == "error":
+            _stop(procs)
+            raise BenchError(f"a bench worker failed:\n{value}")
         else:
             finished += 1
             ids.extend(value[0])
@@ -107,8 +123,20 @@ def _in_parallel(
     for proc in procs:
         proc.join()
         if proc.exitcode:
-            raise RuntimeError(f"a bench worker failed (exit {proc.exitcode})")
+            raise BenchError(f"a bench worker failed (exit {proc.exitcode})")
     return ids, stages, elapsed
+
+
+class BenchError(Exception):
+    """A bench worker failed; the message says how."""
+
+
+def _stop(procs: list[Any]) -> None:
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=10)
 
 
 def run(

@@ -172,7 +172,11 @@ def _lock_scope(force_id: int, operation_id: int | None) -> None:
     """One worker at a time reads, clusters and writes a scope's stories, so two workers
     never both add to the same story from the same starting size (a lost update). On
     PostgreSQL a row lock on the force or the operation until the transaction ends; SQLite
-    already lets one writing transaction run at a time."""
+    already lets one writing transaction run at a time.
+
+    The lock is FOR NO KEY UPDATE: it excludes other clusterers but not the FOR KEY SHARE
+    locks that inserting a row referencing the force takes. A plain FOR UPDATE deadlocked
+    two workers that had each inserted triage rows for the force before clustering."""
     from beatdesk.accounts.models import Force
     from beatdesk.monitoring.models import Operation
 
@@ -183,7 +187,7 @@ def _lock_scope(force_id: int, operation_id: int | None) -> None:
         if operation_id is None
         else Operation.objects.filter(pk=operation_id)
     )
-    list(scope.select_for_update().values_list("pk", flat=True))
+    list(scope.select_for_update(no_key=True).values_list("pk", flat=True))
 
 
 def do_cluster(

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         ingest.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from beatdesk.inbox.bench import run
+        from beatdesk.inbox.bench import BenchError, run
 
         if options["messages"] < 1 or options["batch"] < 1 or options["workers"] < 1:
             raise CommandError("--messages, --batch and --workers must be at least 1")
@@ -39,11 +39,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         with Progress(disable=options["no_progress"], transient=True) as progress:
             bar = progress.add_task("ingesting", total=options["messages"])
-            result = run(
-                account,
-                options["messages"],
-                batch=options["batch"],
-                workers=options["workers"],
-                progress=lambda done: progress.update(bar, completed=done),
-            )
+            try:
+                result = run(
+                    account,
+                    options["messages"],
+                    batch=options["batch"],
+                    workers=options["workers"],
+                    progress=lambda done: progress.update(bar, completed=done),
+                )
+            except BenchError as exc:
+                raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(result))
