@@ -10,10 +10,11 @@ where neither is needed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 
@@ -47,14 +48,73 @@ def _column(field: Field[Any, Any]) -> str:
     return field.column
 
 
-def _prepared(
-    obj: Model, fields: list[Field[Any, Any]], connection: Any, *, add: bool = False
-) -> list[Any]:
-    # pre_save on insert fills auto_now(_add) fields, as Model.save and bulk_create do.
-    return [
-        f.get_db_prep_save(f.pre_save(obj, True) if add else getattr(obj, f.attname), connection)
-        for f in fields
-    ]
+# Plain field classes whose database value is the Python value itself when that value is
+# exactly of this type (or None): Django's preparation of them only checks and converts.
+_PLAIN: dict[str, type] = {
+    "CharField": str,
+    "TextField": str,
+    "IntegerField": int,
+    "BigIntegerField": int,
+    "SmallIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "AutoField": int,
+    "BigAutoField": int,
+    "FloatField": float,
+    "BooleanField": bool,
+}
+
+
+def _plain_type(field: Field[Any, Any]) -> type | None:
+    """The exact Python type that needs no preparation for this field, if there is one."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return None  # pre_save fills it
+    target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+    kind = type(target).__name__
+    # Only Django's own classes, as they are: a subclass may prepare values its own way.
+    if type(target).__module__.startswith("django.db.models.fields") and kind in _PLAIN:
+        return _PLAIN[kind]
+    return None
+
+
+def _is_datetime(field: Field[Any, Any]) -> bool:
+    return (
+        type(field) is models.DateTimeField
+        and not field.auto_now  # type: ignore[attr-defined]
+        and not field.auto_now_add  # type: ignore[attr-defined]
+    )
+
+
+def _preparer(
+    fields: list[Field[Any, Any]], connection: Any, *, add: bool = False
+) -> Callable[[Model], list[Any]]:
+    """_prepared for many objects: values of plain fields pass as they are (the same as the
+    ORM would store), everything else goes through its field."""
+    plan = [(f, f.attname, _plain_type(f), _is_datetime(f)) for f in fields]
+    adapt_datetime = connection.ops.adapt_datetimefield_value
+
+    def prepare(obj: Model) -> list[Any]:
+        values = []
+        state = obj.__dict__
+        for field, attname, plain, datetime in plan:
+            if attname in state:
+                value = state[attname]
+                if plain is not None and (value is None or type(value) is plain):
+                    values.append(value)
+                    continue
+                # An aware datetime: the field would only hand it to the backend's adapter.
+                if datetime and type(value) is dt.datetime and value.tzinfo is not None:
+                    values.append(adapt_datetime(value))
+                    continue
+            values.append(
+                field.get_db_prep_save(
+                    field.pre_save(obj, True) if add else getattr(obj, attname), connection
+                )
+            )
+        return values
+
+    return prepare
 
 
 def insert_many(
@@ -69,7 +129,8 @@ def insert_many(
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [_prepared(o, fields, connection, add=True) for o in rows])
+        prepare = _preparer(fields, connection, add=True)
+        cursor.executemany(sql, [prepare(o) for o in rows])
     return len(rows)
 
 
@@ -86,9 +147,8 @@ def update_many(model: type[Model], objs: Iterable[Model], names: Sequence[str])
         f"UPDATE {quote(model._meta.db_table)} SET {sets} "  # noqa: S608
         f"WHERE {quote(_column(pk))} = %s"
     )
-    params = [
-        [*_prepared(o, fields, connection), pk.get_db_prep_value(o.pk, connection)] for o in rows
-    ]
+    prepare = _preparer(fields, connection)
+    params = [[*prepare(o), pk.get_db_prep_value(o.pk, connection)] for o in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(rows)
@@ -116,6 +176,7 @@ def insert_returning(
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     limit = connection.features.max_query_params or 30000
     per = max(1, min(500, limit // max(len(fields), 1)))
+    prepare = _preparer(fields, connection, add=True)
     with connection.cursor() as cursor:
         for start in range(0, len(objs), per):
             chunk = objs[start : start + per]
@@ -123,7 +184,7 @@ def insert_returning(
                 f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
                 f"VALUES {', '.join([row] * len(chunk))} RETURNING {quote(_column(pk))}"
             )
-            params = [v for o in chunk for v in _prepared(o, fields, connection, add=True)]
+            params = [v for o in chunk for v in prepare(o)]
             cursor.execute(sql, params)
             for obj, (key,) in zip(chunk, cursor.fetchall(), strict=True):
                 obj.pk = key

@@ -18,6 +18,7 @@ from beatdesk.core.clock import now
 from beatdesk.core.sql import insert_many, update_many
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
+from beatdesk.networks.models import NetworkAccount
 from beatdesk.publishing.models import Post
 from beatdesk.stories.ingest import cluster_triaged
 from beatdesk.triage import engine, routing
@@ -49,12 +50,17 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
     """Read and route messages not yet triaged. Safe to run twice: done ones are skipped."""
     messages = list(
         Message.objects.filter(pk__in=message_ids, triage__isnull=True)
-        .select_related("account__owning_team__area", "account__force")
         .defer("raw", "attachments")  # the stored delivery is not read here
         .order_by("pk")
     )
     if not messages:
         return []
+    # A batch comes from a handful of accounts: load each once, not once per message.
+    accounts = NetworkAccount.objects.select_related("owning_team__area", "force").in_bulk(
+        {m.account_id for m in messages}
+    )
+    for m in messages:
+        m.account = accounts[m.account_id]
     readings = engine.read_many([m.text for m in messages])
     version = engine.model_version()
     contexts: dict[
