@@ -85,9 +85,12 @@ def test_replay_command_stores_once_and_reports(seeded, tmp_path):
     # --fast hands messages on in batches: one background task for these 40.
     assert status["messages"] == 40 and status["pending_background_work"] == 1
     assert status["unrouted_messages"] == 40
+    # That task routes them all; it may hand the stronger abuse model a second, smaller one.
     inst.run("worker", "--max-tasks", "1", "--batch", "--no-startup-delay", "--interval", "0.05")
     status = inst.status()
-    assert status["unrouted_messages"] == 0 and status["pending_background_work"] == 0
+    assert status["unrouted_messages"] == 0 and status["pending_background_work"] <= 1
+    inst.run("worker", "--batch", "--no-startup-delay", "--interval", "0.05")
+    assert inst.status()["pending_background_work"] == 0
     inst.run("audit", "verify")
 
 
