@@ -45,7 +45,7 @@ def redis_url(tmp_path):
 def test_messages_are_triaged_and_routed_by_an_rq_worker(tmp_path, redis_url):
     with installation(tmp_path) as inst:
         inst.env.update(BEATDESK_TASKS="rq", REDIS_URL=redis_url)
-        inst.run("migrate", "-v0")
+        inst.migrate()
         inst.run("seed_demo")
         feed = Path(tmp_path) / "two.jsonl"
         feed.write_text(KNIFE)

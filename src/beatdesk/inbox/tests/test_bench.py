@@ -17,7 +17,7 @@ def test_bench_stores_triages_and_routes_every_message_with_one_or_two_workers(
     tmp_path: Path,
 ) -> None:
     with installation(tmp_path) as inst:
-        inst.run("migrate", "-v0")
+        inst.migrate()
         inst.run("seed_demo")
         before = inst.status()
         for workers in ("1", "2"):
@@ -37,7 +37,7 @@ def test_bench_stores_triages_and_routes_every_message_with_one_or_two_workers(
 
 def test_bench_refuses_a_worker_count_below_one(tmp_path: Path) -> None:
     with installation(tmp_path) as inst:
-        inst.run("migrate", "-v0")
+        inst.migrate()
         result = inst.run("bench", "ingest", "--workers", "0", check=False)
         assert result.returncode != 0
         assert "--workers must be at least 1" in result.stderr

@@ -55,7 +55,7 @@ def sign_in(browser, base: str, username: str):
 def desk(tmp_path):
     inst = Installation(tmp_path / "home", None)
     inst.env["BEATDESK_DEMO"] = "1"
-    inst.run("migrate", "-v0")
+    inst.migrate()
     inst.run("seed_demo")
     # Tight targets so a message left alone misses its target during the test.
     inst.run(

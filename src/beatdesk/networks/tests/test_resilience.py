@@ -44,7 +44,7 @@ def account_id(inst, handle: str) -> int:
 
 def test_the_same_webhook_pushed_concurrently_stores_one_message(tmp_path):
     with installation(tmp_path) as inst:
-        inst.run("migrate", "-v0")
+        inst.migrate()
         inst.run("seed_demo")
         set_credentials(
             inst, "@WestmerePolice", {"consumer_secret": SECRET, "user_id": "123456789"}
@@ -102,7 +102,7 @@ def test_a_poller_killed_mid_fetch_loses_nothing_and_duplicates_nothing(tmp_path
 
     fake_network.route("GET", "/2/users/123456789/mentions", mentions)
     with installation(tmp_path) as inst:
-        inst.run("migrate", "-v0")
+        inst.migrate()
         inst.run("seed_demo")
         set_credentials(
             inst,

@@ -54,7 +54,7 @@ def desk(tmp_path):
     inst = Installation(tmp_path / "home", None)
     inst.env["BEATDESK_DEMO"] = "1"
     inst.env["BEATDESK_SENDING_TIMEOUT"] = str(SENDING_TIMEOUT)
-    inst.run("migrate", "-v0")
+    inst.migrate()
     inst.run("seed_demo")
     account_id = int(inst.run("shell", "-c", _setup_script(masto, bsky)).stdout.split()[-1])
     port = free_port()

@@ -352,7 +352,7 @@ def test_the_board_shows_the_spike_and_the_largest_stories_within_a_minute(tmp_p
     start = dt.datetime(2015, 3, 24, 10, 0, tzinfo=dt.UTC)
     records = incident(file, start=start)
     with installation(tmp_path) as inst:
-        inst.run("migrate", "-v0")
+        inst.migrate()
         inst.run("seed_demo")
         port = free_port()
         server = inst.start("serve", "--port", str(port))

@@ -42,7 +42,7 @@ def test_two_replays_into_one_watch_count_every_post_once(tmp_path):
     write(tmp_path / "a.jsonl", "a", 600)
     write(tmp_path / "b.jsonl", "b", 600)
     with installation(tmp_path) as inst:
-        inst.run("migrate", "-v0")
+        inst.migrate()
         inst.run("seed_demo")
         replays = [
             inst.start(

@@ -54,7 +54,7 @@ print(json.dumps({"story": story.pk, "size": story.size, "post": rebuttal.pk}))
 def desk(tmp_path):
     inst = Installation(tmp_path / "home", None)
     inst.env["BEATDESK_DEMO"] = "1"
-    inst.run("migrate", "-v0")
+    inst.migrate()
     inst.run("seed_demo")
     port = free_port()
     server = inst.start("serve", "--port", str(port))

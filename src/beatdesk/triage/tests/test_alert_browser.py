@@ -36,7 +36,7 @@ NAN = {
 def desk(tmp_path):
     inst = Installation(tmp_path / "home", None)
     inst.env["BEATDESK_DEMO"] = "1"  # the code page shows the current code
-    inst.run("migrate", "-v0")
+    inst.migrate()
     inst.run("seed_demo")
     port = free_port()
     server = inst.start("serve", "--port", str(port))

@@ -68,7 +68,7 @@ def test_csv_files_need_a_text_column(tmp_path):
 def seeded(tmp_path):
     """A real installation (own database, PostgreSQL when DATABASE_URL is set), seeded."""
     with installation(tmp_path) as inst:
-        inst.run("migrate", "-v0")
+        inst.migrate()
         inst.run("seed_demo")
         yield inst
 
@@ -113,7 +113,7 @@ def test_two_processes_delivering_the_same_posts_at_once_store_each_once(seeded,
 @pytest.mark.slow
 def test_replay_errors_are_clear_messages_not_tracebacks(tmp_path):
     with installation(tmp_path) as inst:
-        inst.run("migrate", "-v0")
+        inst.migrate()
         no_force = inst.run("replay", str(write_jsonl(tmp_path / "p.jsonl", 1)), check=False)
         assert no_force.returncode != 0 and "seed_demo" in no_force.stderr
         inst.run("seed_demo")
