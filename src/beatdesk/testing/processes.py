@@ -64,6 +64,7 @@ class Installation:
         """What `beatdesk migrate` leaves, copied from a database that the real command
         migrated once for this test run: one migration run per test process, not per test."""
         if self._admin is None:
+            self.home.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(_sqlite_template(), self.sqlite_path)
             return
         template = _postgres_template(self._admin, self.env["DATABASE_URL"])

@@ -81,6 +81,13 @@ class Examples:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def plus(self, other: Examples) -> Examples:
+        """These examples followed by the other's, as a new set."""
+        joined = Examples(list(self.texts), list(self.labels), list(self.records))
+        for record, label in zip(other.records, other.labels, strict=True):
+            joined.add(record, label)
+        return joined
+
     def add(self, record: dict[str, Any], label: str) -> None:
         self.texts.append(str(record.get("text") or ""))
         self.labels.append(label)

@@ -14,7 +14,7 @@ from beatdesk.triage.encoder import load_encoder
 from beatdesk.triage.engine import read_many
 from beatdesk.triage.features import text_key
 from beatdesk.triage.profanity import AbuseStack, read_offensive
-from beatdesk.triage.training import score
+from beatdesk.triage.training import DESK_ABUSE, desk_abuse_scores, score
 
 
 def _unseen(bundle: Bundle, head: str, examples: Examples) -> tuple[Examples, int]:
@@ -61,6 +61,9 @@ def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
             grade_macro_f1=grades.macro_f1,
             emergency_recall=round(float(np.mean(emergencies)), 4) if emergencies else None,
         )
+        if any(label in DESK_ABUSE for label in examples.labels):
+            # Not part of the timing: the abuse flag as the desk sees it, by contact type.
+            result["abuse_flags"] = desk_abuse_scores(bundle.heads["abuse"], stack, examples)
     elif task_name == "abuse":
         reading = read_offensive(bundle.heads["abuse"], stack, bundle.features(examples.texts))
         elapsed = time.perf_counter() - started

@@ -29,6 +29,9 @@ def test_contact_eval_scores_only_the_held_out_part_of_the_seed_set(capsys):
     assert result["task"] == "contact"
     assert 100 < result["n"] < 200 and result["skipped_as_training_data"] > 500
     assert set(result["per_class"]) >= {"emergency", "compliment", "abuse"}
+    flags = result["abuse_flags"]  # the abuse flag on messages to the desk, by contact type
+    assert set(flags) == {"n", "fast", "two_stage"}
+    assert set(flags["two_stage"]) == {"abuse_recall", "false_flag_rate", "macro_f1"}
 
 
 def test_abuse_eval_on_olid_shaped_records(tmp_path, capsys):

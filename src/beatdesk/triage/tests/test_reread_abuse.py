@@ -25,6 +25,10 @@ BORDERLINE = [
     "idiots parked on the pavement again outside the school",
     "f*** this, third time I've reported it",
     "get a grip, you clowns",
+    "@USER she is a joke",
+    "@USER gun control now",
+    "@USER what a load of rubbish",
+    "these politicians are all crooks",
 ]
 POLITE = "thank you for the update, is the road open again?"
 
