@@ -42,3 +42,14 @@ def test_bench_refuses_a_worker_count_below_one(tmp_path: Path) -> None:
         assert result.returncode != 0
         assert "--workers must be at least 1" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_worker_that_fails_is_reported_not_waited_for() -> None:
+    """A worker failing before the start (here: its account does not exist in its database)
+    stops the run with a BenchError naming it, rather than leaving the parent waiting."""
+    from beatdesk.inbox.bench import BenchError, _in_parallel
+    from beatdesk.networks.models import NetworkAccount
+
+    missing = NetworkAccount(pk=987_654, kind="replay", handle="nobody")
+    with pytest.raises(BenchError, match="failed while loading"):
+        _in_parallel(missing, ["{}"] * 4, 2, 2, lambda done: None)
