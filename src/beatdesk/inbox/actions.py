@@ -349,16 +349,18 @@ def _conversations_for(
     threads = {k[2] for k in keys}
     for conv in Conversation.objects.filter(thread_key__in=threads):
         found[(conv.network, conv.account_id, conv.thread_key)] = conv
+    # In a fixed order: two workers taking in the same posts at once then wait for each
+    # other's rows instead of each holding some the other needs (a deadlock on PostgreSQL).
     missing = [
         Conversation(network=n, account_id=a, thread_key=t, started_at=at, last_message_at=at)
-        for (n, a, t) in keys
+        for (n, a, t) in sorted(keys)
         if (n, a, t) not in found
     ]
     Conversation.objects.bulk_create(missing, ignore_conflicts=True)
     if missing:
         for conv in Conversation.objects.filter(thread_key__in={c.thread_key for c in missing}):
             found[(conv.network, conv.account_id, conv.thread_key)] = conv
-    Conversation.objects.filter(pk__in=[found[k].pk for k in keys]).update(last_message_at=at)
+    Conversation.objects.filter(pk__in=sorted(found[k].pk for k in keys)).update(last_message_at=at)
     return found
 
 
