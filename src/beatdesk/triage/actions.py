@@ -23,7 +23,6 @@ from beatdesk.publishing.models import Post
 from beatdesk.stories.ingest import cluster_triaged
 from beatdesk.triage import engine, routing
 from beatdesk.triage.models import Alert, ContactType, Grade, RoutingRule, Triage, TriageCorrection
-from beatdesk.triage.profanity import routing_from_env
 from beatdesk.triage.tasks import enqueue_reread_abuse
 
 if TYPE_CHECKING:
@@ -160,10 +159,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
                     justification="grade 1 emergency",
                 )
     cluster_triaged(fresh)  # stories; never raises, never holds up the messages
-    mode = routing_from_env()
-    if mode == "all":
-        unsure = sorted(fresh_ids)
-    reread = [pk for pk in unsure if pk in fresh_ids] if mode != "off" else []
+    reread = [pk for pk in unsure if pk in fresh_ids]
     if reread:
         transaction.on_commit(partial(enqueue_reread_abuse, reread))
     return fresh
@@ -200,7 +196,7 @@ def do_reread_abuse(message_ids: list[int]) -> list[Triage]:
     for triage, score in zip(triages, p.tolist(), strict=True):
         before = triage.abusive
         triage.abuse_score = round(float(score), 4)
-        triage.abusive = score >= engine.ABUSE_THRESHOLD or triage.contact_type == "abuse"
+        triage.abusive = engine.is_abusive(score, triage.contact_type)
         triage.abuse_reread_at = at
         verdict = "abusive" if triage.abusive else "not abusive"
         triage.reasons = [

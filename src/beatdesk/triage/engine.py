@@ -11,7 +11,7 @@ from beatdesk.triage import signals
 from beatdesk.triage.bundle import Bundle, active_bundle
 from beatdesk.triage.language import detect_many
 from beatdesk.triage.personal_data import Span, find_personal_data
-from beatdesk.triage.profanity import AbuseStack, Routing, offensive_proba
+from beatdesk.triage.profanity import AbuseStack, offensive_proba, routing_from_env
 
 # Emergencies are flagged on a low model probability: a false alarm costs a look, a miss
 # can cost a life. Training chooses it by cross-validation on the seed set's training
@@ -96,12 +96,15 @@ def grade_and_type(
     return contact_type, grade, reasons
 
 
-def read_many(
-    texts: list[str], bundle: Bundle | None = None, *, abuse_encoder: Routing = "off"
-) -> list[Reading]:
-    """Read a batch. The fast path alone by default: a message the fast abuse reading is
-    unsure of says so (abuse_unsure), and the stronger model reads it afterwards, in its
-    own task (actions.do_reread_abuse), so it never holds up routing."""
+def is_abusive(abuse_score: float, contact_type: str) -> bool:
+    return abuse_score >= ABUSE_THRESHOLD or contact_type == "abuse"
+
+
+def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
+    """Read a batch on the fast path. The messages the stronger abuse model should read
+    (BEATDESK_ABUSE_ENCODER: the fast reading's uncertain band, all, or none) say so in
+    abuse_unsure; it reads them afterwards, in its own task (actions.do_reread_abuse), so it
+    never holds up routing."""
     bundle = bundle or active_bundle()
     if not texts:
         return []
@@ -110,11 +113,11 @@ def read_many(
     contact_p = heads["contact"].proba(features)
     grade_p = heads["grade"].proba(features)
     stack = AbuseStack.from_meta(bundle.meta.get("abuse_stack"))
-    abuse_p = offensive_proba(heads["abuse"], stack, features, encoder=abuse_encoder)
-    if abuse_encoder == "off" and stack is not None and stack.encoder is not None:
-        unsure = stack.encoder.wants(abuse_p)
-    else:
-        unsure = np.zeros(len(texts), dtype=bool)
+    abuse_p = offensive_proba(heads["abuse"], stack, features, encoder="off")
+    unsure = np.zeros(len(texts), dtype=bool)
+    mode = routing_from_env()
+    if stack is not None and stack.encoder is not None and mode != "off":
+        unsure = stack.encoder.wants(abuse_p) if mode == "uncertain" else ~unsure
     rumour_p = heads["rumour"].proba(features)
     relevance_p = heads["crisis-informative"].proba(features)
     contact_classes = heads["contact"].classes
@@ -143,7 +146,7 @@ def read_many(
                 grade=grade,
                 reasons=reasons,
                 language=languages[i],
-                abusive=abuse_score >= ABUSE_THRESHOLD or contact_type == "abuse",
+                abusive=is_abusive(abuse_score, contact_type),
                 abuse_score=round(abuse_score, 4),
                 personal_data=find_personal_data(text),
                 rumour_score=round(rumour, 4),

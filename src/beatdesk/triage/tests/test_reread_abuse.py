@@ -81,8 +81,9 @@ def test_a_staff_correction_is_never_overwritten(deliver, users):
 def test_the_second_reading_can_be_switched_off(
     deliver, monkeypatch, django_capture_on_commit_callbacks
 ):
+    text = _unsure_text()  # chosen with the second reading on
     monkeypatch.setenv("BEATDESK_ABUSE_ENCODER", "off")
-    unsure = _post(deliver, _unsure_text(), "u-4")
+    unsure = _post(deliver, text, "u-4")
     with django_capture_on_commit_callbacks(execute=True):
         route(unsure)
     assert not DBTaskResult.objects.filter(task_path__endswith="reread_abuse").exists()
