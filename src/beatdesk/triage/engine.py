@@ -110,16 +110,15 @@ def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
         return []
     features = bundle.features(texts)
     heads = bundle.heads
-    contact_p = heads["contact"].proba(features)
-    grade_p = heads["grade"].proba(features)
+    probas = bundle.read(features, ["contact", "grade", "abuse", "rumour", "crisis-informative"])
+    contact_p, grade_p = probas["contact"], probas["grade"]
     stack = AbuseStack.from_meta(bundle.meta.get("abuse_stack"))
     abuse_p = offensive_proba(heads["abuse"], stack, features, encoder="off")
     unsure = np.zeros(len(texts), dtype=bool)
     mode = routing_from_env()
     if stack is not None and stack.encoder is not None and mode != "off":
         unsure = stack.encoder.wants(abuse_p) if mode == "uncertain" else ~unsure
-    rumour_p = heads["rumour"].proba(features)
-    relevance_p = heads["crisis-informative"].proba(features)
+    rumour_p, relevance_p = probas["rumour"], probas["crisis-informative"]
     contact_classes = heads["contact"].classes
     emergency_col = contact_classes.index("emergency")
     rumour_col = heads["rumour"].classes.index("rumour")

@@ -98,6 +98,8 @@ class FeatureSet:
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
         self._cache: dict[str, sparse.csr_matrix] = {}
+        # Head probabilities already read for this batch, by id of the head (Bundle.read).
+        self.probas: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.texts)

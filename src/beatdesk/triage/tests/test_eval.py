@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -90,3 +91,18 @@ def test_bad_files_are_clear_errors(tmp_path):
     unlabelled.write_text('{"text": "a"}\n')
     with pytest.raises(CommandError, match="no records with a 'label' label"):
         call_command("triage", "eval", "--task", "abuse", str(unlabelled))
+
+
+def test_heads_read_together_give_what_each_gives_alone() -> None:
+    from beatdesk.triage.bundle import active_bundle
+
+    bundle = active_bundle()
+    texts = ["there's a man with a knife outside the Spar!!", "thanks officers", "", "zzqx"]
+    names = ["contact", "grade", "abuse", "rumour", "crisis-informative"]
+    features = bundle.features(texts)
+    together = bundle.read(features, names)
+    for name in names:
+        head = bundle.heads[name]
+        alone = head.proba_from_counts(bundle.features(texts).get(head.space))
+        assert np.allclose(together[name], alone, atol=1e-5)
+        assert head.proba(features) is together[name]  # later readers reuse the batch's
