@@ -190,3 +190,45 @@ def insert_returning(
                 obj.pk = key
                 obj._state.adding = False
                 obj._state.db = connection.alias
+
+
+def insert_new(model: type[Model], objs: Sequence[Model], key: Sequence[str]) -> list[Model]:
+    """INSERT the objects that do not clash with a stored row on the unique columns `key`
+    (INSERT … ON CONFLICT DO NOTHING), set the new primary key on each one inserted and
+    return those. The others (another process stored the same row first) keep no key.
+
+    SQLite (3.35+) and PostgreSQL both take the statement; the inserted rows are matched
+    back to their objects by `key`, since a row left out returns nothing.
+    """
+    if not objs:
+        return []
+    connection, fields, quote = _setup(model, None)
+    key_fields = _fields(model, key)
+    pk = model._meta.pk
+    assert pk is not None
+    columns = ", ".join(quote(_column(f)) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    conflict = ", ".join(quote(_column(f)) for f in key_fields)
+    returning = ", ".join(quote(_column(f)) for f in [pk, *key_fields])
+    limit = connection.features.max_query_params or 30000
+    per = max(1, min(500, limit // max(len(fields), 1)))
+    prepare = _preparer(fields, connection, add=True)
+    key_of = _preparer(key_fields, connection)
+    by_key = {tuple(key_of(o)): o for o in objs}
+    inserted = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), per):
+            chunk = objs[start : start + per]
+            sql = (
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+                f"VALUES {', '.join([row] * len(chunk))} "
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
+            )
+            cursor.execute(sql, [v for o in chunk for v in prepare(o)])
+            for new_pk, *values in cursor.fetchall():
+                obj = by_key[tuple(values)]
+                obj.pk = new_pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+                inserted.append(obj)
+    return inserted

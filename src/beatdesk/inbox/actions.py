@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
-from beatdesk.core.sql import insert_returning, update_many
+from beatdesk.core.sql import insert_new, insert_returning, update_many
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
 from beatdesk.networks.base import Inbound, PayloadError
 from beatdesk.networks.models import NetworkAccount
@@ -356,11 +356,17 @@ def _conversations_for(
         for (n, a, t) in sorted(keys)
         if (n, a, t) not in found
     ]
-    Conversation.objects.bulk_create(missing, ignore_conflicts=True)
-    if missing:
-        for conv in Conversation.objects.filter(thread_key__in={c.thread_key for c in missing}):
+    new = {id(c) for c in insert_new(Conversation, missing, ("network", "account", "thread_key"))}
+    for conv in missing:
+        if id(conv) in new:
             found[(conv.network, conv.account_id, conv.thread_key)] = conv
-    Conversation.objects.filter(pk__in=sorted(found[k].pk for k in keys)).update(last_message_at=at)
+    lost = {c.thread_key for c in missing if id(c) not in new}  # another process made them
+    if lost:
+        for conv in Conversation.objects.filter(thread_key__in=lost):
+            found[(conv.network, conv.account_id, conv.thread_key)] = conv
+    older = sorted(found[k].pk for k in keys if id(found[k]) not in new)
+    if older:
+        Conversation.objects.filter(pk__in=older).update(last_message_at=at)
     return found
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from beatdesk.core.sql import insert_many, insert_returning, update_many
+from beatdesk.core.sql import insert_many, insert_new, insert_returning, update_many
 from beatdesk.inbox.models import Message
 from beatdesk.triage.models import ContactType, Triage
 
@@ -102,3 +102,28 @@ def test_insert_returning_sets_keys_in_the_order_given(deliver: Any) -> None:
         copies.append(copy)
     insert_returning(Message, copies)
     assert [Message.objects.get(pk=c.pk).text for c in copies] == ["copy 0", "copy 1", "copy 2"]
+
+
+def test_insert_new_skips_rows_already_stored_and_keys_the_rest(deliver: Any) -> None:
+    from beatdesk.inbox.models import Conversation
+
+    [message] = _messages(deliver, 1)
+    at = dt.datetime(2026, 12, 3, 9, 30, tzinfo=dt.UTC)
+    stored = message.conversation
+
+    def conversation(thread: str) -> Conversation:
+        return Conversation(
+            network=stored.network,
+            account_id=stored.account_id,
+            thread_key=thread,
+            started_at=at,
+            last_message_at=at,
+        )
+
+    rows = [conversation("new-1"), conversation(stored.thread_key), conversation("new-2")]
+    inserted = insert_new(Conversation, rows, ("network", "account", "thread_key"))
+    assert inserted == [rows[0], rows[2]]
+    assert rows[1].pk is None  # the stored one is left as it was
+    assert Conversation.objects.get(pk=rows[0].pk).thread_key == "new-1"
+    assert Conversation.objects.get(pk=rows[2].pk).thread_key == "new-2"
+    assert Conversation.objects.get(pk=stored.pk).started_at == stored.started_at
