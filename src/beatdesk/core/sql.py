@@ -6,12 +6,17 @@ most of the time spent outside the models. These run one prepared INSERT or UPDA
 rows, with each value made ready by its own field exactly as the ORM would, so what is
 stored is the same. No signals are sent and no primary keys come back: use them only
 where neither is needed.
+
+insert_many and update_many take model instances or plain rows (any object with the
+fields' attribute names, "team_id" for a foreign key, and pk to update): building a model
+instance costs more than writing its row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connections, models, router
@@ -88,13 +93,13 @@ def _is_datetime(field: Field[Any, Any]) -> bool:
 
 def _preparer(
     fields: list[Field[Any, Any]], connection: Any, *, add: bool = False
-) -> Callable[[Model], list[Any]]:
+) -> Callable[[Any], list[Any]]:
     """_prepared for many objects: values of plain fields pass as they are (the same as the
     ORM would store), everything else goes through its field."""
     plan = [(f, f.attname, _plain_type(f), _is_datetime(f)) for f in fields]
     adapt_datetime = connection.ops.adapt_datetimefield_value
 
-    def prepare(obj: Model) -> list[Any]:
+    def prepare(obj: Any) -> list[Any]:
         values = []
         state = obj.__dict__
         for field, attname, plain, datetime in plan:
@@ -118,7 +123,7 @@ def _preparer(
 
 
 def insert_many(
-    model: type[Model], objs: Iterable[Model], names: Sequence[str] | None = None
+    model: type[Model], objs: Iterable[Model | SimpleNamespace], names: Sequence[str] | None = None
 ) -> int:
     """INSERT each object's named fields (all but an automatic key when none are named)."""
     rows = list(objs)
@@ -134,7 +139,9 @@ def insert_many(
     return len(rows)
 
 
-def update_many(model: type[Model], objs: Iterable[Model], names: Sequence[str]) -> int:
+def update_many(
+    model: type[Model], objs: Iterable[Model | SimpleNamespace], names: Sequence[str]
+) -> int:
     """UPDATE the named fields of each object, found by its primary key."""
     rows = list(objs)
     if not rows:

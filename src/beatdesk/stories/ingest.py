@@ -13,8 +13,10 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
@@ -108,6 +110,11 @@ _SAVED = (
 )
 
 
+def _centroid(state: StoryState) -> list[list[float]]:
+    weights = np.round(np.fromiter(state.centroid.values(), float, len(state.centroid)), 5)
+    return list(map(list, zip(state.centroid.keys(), weights.tolist(), strict=True)))
+
+
 def _save(
     force_id: int,
     operation_id: int | None,
@@ -117,42 +124,45 @@ def _save(
 ) -> None:
     changed = {a.story.id: a.story for a in done}
     at = now()
-    rows: dict[Any, Story] = {}
+    # Stored stories are written from plain rows (core.sql takes any object holding the
+    # fields): only new ones need model instances, for bulk_create to give them keys.
+    rows: dict[Any, Any] = {}
     for sid, state in changed.items():
-        rows[sid] = Story(
-            pk=sid if isinstance(sid, int) and sid > 0 else None,
-            force_id=force_id,
-            operation_id=operation_id,
-            first_seen=state.first_seen,
-            last_seen=state.last_seen,
-            size=state.size,
-            centroid=[[h, round(w, 5)] for h, w in state.centroid.items()],
-            phrasings=[list(p) for p in state.top_phrasings(20)],
-            networks=dict(state.networks),
-            languages=dict(state.languages),
-            rumour_total=state.rumour_total,
-            cue_posts=state.cue_posts,
-            candidate_since=state.candidate_since,
-            updated_at=at,
+        values = {
+            "first_seen": state.first_seen,
+            "last_seen": state.last_seen,
+            "size": state.size,
+            "centroid": _centroid(state),
+            "phrasings": [list(p) for p in state.top_phrasings(20)],
+            "networks": dict(state.networks),
+            "languages": dict(state.languages),
+            "rumour_total": state.rumour_total,
+            "cue_posts": state.cue_posts,
+            "candidate_since": state.candidate_since,
+            "updated_at": at,
+        }
+        stored = isinstance(sid, int) and sid > 0
+        rows[sid] = (
+            SimpleNamespace(pk=sid, **values)
+            if stored
+            else Story(force_id=force_id, operation_id=operation_id, **values)
         )
+    linked = [k.removesuffix("_id") for k in member(done[0].post)]  # message or watch_post
+    names = ["story", "posted_at", "similarity", *linked]
     with transaction.atomic():
-        created = [(sid, s) for sid, s in rows.items() if s.pk is None]
+        created = [(sid, s) for sid, s in rows.items() if isinstance(s, Story)]
         Story.objects.bulk_create([s for _, s in created])
-        update_many(
-            Story, [s for sid, s in rows.items() if isinstance(sid, int) and sid > 0], _SAVED
-        )
-        insert_many(
-            StoryMember,
-            [
-                StoryMember(
-                    story=rows[a.story.id],
-                    posted_at=a.post.at,
-                    similarity=round(a.similarity, 4),
-                    **member(a.post),
-                )
-                for a in done
-            ],
-        )
+        update_many(Story, [s for s in rows.values() if not isinstance(s, Story)], _SAVED)
+        members = [
+            SimpleNamespace(
+                story_id=rows[a.story.id].pk,
+                posted_at=a.post.at,
+                similarity=round(a.similarity, 4),
+                **member(a.post),
+            )
+            for a in done
+        ]
+        insert_many(StoryMember, members, names)
         record_system(
             "stories",
             Category.COMBINATION,
