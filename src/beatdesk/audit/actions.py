@@ -12,7 +12,7 @@ from beatdesk.audit.models import AuditEvent, Category
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
 
-__all__ = ["Category", "record", "record_system"]
+__all__ = ["Category", "record", "record_system", "record_system_each"]
 
 
 def id_range(ids: list[int]) -> str:
@@ -85,4 +85,28 @@ def record_system(
         object_id=object_id,
         justification=justification,
         payload=payload,
+    )
+
+
+def record_system_each(
+    component: str,
+    category: str,
+    action: str,
+    objs: list[models.Model],
+    *,
+    justification: str = "",
+) -> list[AuditEvent]:
+    """record_system for each object, one event apiece, appended to the chain at once."""
+    return chain.append_many(
+        [
+            {
+                "actor_label": f"system:{component}",
+                "category": category,
+                "action": action,
+                "object_type": ref[0],
+                "object_id": ref[1],
+                "justification": justification,
+            }
+            for ref in (_object_ref(obj) for obj in objs)
+        ]
     )

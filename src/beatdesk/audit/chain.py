@@ -86,37 +86,73 @@ def append(
     payload: Any = None,
 ) -> AuditEvent:
     """Append one event. Must run inside the transaction of the change it records."""
+    [event] = append_many(
+        [
+            {
+                "actor_id": actor_id,
+                "actor_label": actor_label,
+                "category": category,
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "justification": justification,
+                "recipient": recipient,
+                "payload": payload,
+            }
+        ]
+    )
+    return event
+
+
+_EVENT_KEYS = frozenset(
+    {"actor_id", "actor_label", "category", "action", "object_type", "object_id",
+     "justification", "recipient", "payload"}
+)  # fmt: skip
+
+
+def append_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append several events in this order, taking the chain's lock and its last link once
+    (each dict holds append's arguments). Must run inside the transaction they record."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit events are appended inside the transaction they record")
-    for name, value in (
-        ("actor_label", actor_label),
-        ("action", action),
-        ("object_type", object_type),
-        ("object_id", str(object_id)),
-    ):
-        # Every database holds 64 characters here; SQLite would not say so, PostgreSQL would.
-        if len(value) > 64:
-            raise ValueError(f"audit {name} longer than 64 characters: {value[:80]!r}")
+    for values in events:
+        if not _EVENT_KEYS.issuperset(values) or "action" not in values:
+            raise TypeError(f"an audit event takes {sorted(_EVENT_KEYS)}, not {sorted(values)}")
+        for name in ("actor_label", "action", "object_type", "object_id"):
+            value = str(values.get(name, ""))
+            # Every database holds 64 characters here; SQLite would not say so, PostgreSQL would.
+            if len(value) > 64:
+                raise ValueError(f"audit {name} longer than 64 characters: {value[:80]!r}")
+    if not events:
+        return []
     _lock_chain()
     last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-    sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    event = AuditEvent(
-        sequence=sequence,
-        occurred_at=now(),
-        actor_id=actor_id,
-        actor_label=actor_label,
-        category=category,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        justification=justification[:500],
-        recipient=recipient[:200],
-        payload_digest=digest_of(payload),
-        prev_hash=prev_hash,
-    )
-    event.hash = hash_of(event)
-    event.save(force_insert=True)
-    return event
+    sequence, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+    at = now()
+    made = []
+    for values in events:
+        sequence += 1
+        event = AuditEvent(
+            sequence=sequence,
+            occurred_at=at,
+            actor_id=values.get("actor_id"),
+            actor_label=values.get("actor_label", ""),
+            category=values.get("category", ""),
+            action=values["action"],
+            object_type=values.get("object_type", ""),
+            object_id=str(values.get("object_id", "")),
+            justification=values.get("justification", "")[:500],
+            recipient=values.get("recipient", "")[:200],
+            payload_digest=digest_of(values.get("payload")),
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = hash_of(event)
+        made.append(event)
+    if len(made) == 1:
+        made[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(made)
+    return made
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django.db import transaction
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Area, Force, Role, Team
 from beatdesk.accounts.policy import is_active_staff
-from beatdesk.audit.actions import Category, id_range, record, record_system
+from beatdesk.audit.actions import Category, id_range, record, record_system, record_system_each
 from beatdesk.core.clock import now
 from beatdesk.core.sql import insert_many, update_many
 from beatdesk.inbox.models import Message
@@ -149,15 +149,13 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
             justification=f"{len(ids)} message(s) read and routed",
             payload=[(t.message.pk, t.contact_type, t.grade, t.message.team_id) for t in fresh],
         )
-        for alert in alerts:
-            if alert.message.pk in fresh_ids:
-                record_system(
-                    "triage",
-                    Category.ALTERATION,
-                    "alert.raised",
-                    alert.message,
-                    justification="grade 1 emergency",
-                )
+        record_system_each(
+            "triage",
+            Category.ALTERATION,
+            "alert.raised",
+            [a.message for a in alerts if a.message.pk in fresh_ids],
+            justification="grade 1 emergency",
+        )
     cluster_triaged(fresh)  # stories; never raises, never holds up the messages
     reread = [pk for pk in unsure if pk in fresh_ids]
     if reread:

@@ -53,6 +53,21 @@ def test_events_are_appended_in_order_each_linked_to_the_last(log):
     assert all(b.prev_hash == a.hash for a, b in zip(log, log[1:], strict=False))
 
 
+def test_events_appended_together_continue_the_chain_one_per_object(log, capsys):
+    from beatdesk.audit.actions import record_system_each
+
+    with transaction.atomic():
+        events = record_system_each(
+            "test", Category.ALTERATION, "thing.done", list(log[:3]), justification="each"
+        )
+    assert [e.sequence for e in events] == [9, 10, 11]
+    assert events[0].prev_hash == log[-1].hash
+    assert [e.object_id for e in events] == [str(e.pk) for e in log[:3]]
+    assert AuditEvent.objects.filter(action="thing.done").count() == 3
+    call_command("audit", "verify")
+    assert "audit chain OK: 11 entries" in capsys.readouterr().out
+
+
 def test_appending_outside_a_transaction_is_refused(transactional_db):
     with pytest.raises(RuntimeError):
         record_system("test", Category.COLLECTION, "outside")
