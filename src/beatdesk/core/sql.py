@@ -15,7 +15,7 @@ instance costs more than writing its row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -161,6 +161,34 @@ def update_many(
     return len(rows)
 
 
+def _inserts(
+    model: type[Model], objs: Sequence[Model], names: Sequence[str] | None, tail: str
+) -> Iterator[tuple[Sequence[Model], list[Any]]]:
+    """Multi-row INSERTs of the objects ending in `tail` (a RETURNING clause): each chunk of
+    objects with the rows its statement returned."""
+    connection, fields, quote = _setup(model, names)
+    columns = ", ".join(quote(_column(f)) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    limit = connection.features.max_query_params or 30000
+    per = max(1, min(500, limit // max(len(fields), 1)))
+    prepare = _preparer(fields, connection, add=True)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), per):
+            chunk = objs[start : start + per]
+            sql = (
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+                f"VALUES {', '.join([row] * len(chunk))} {tail}"
+            )
+            cursor.execute(sql, [v for o in chunk for v in prepare(o)])
+            yield chunk, cursor.fetchall()
+
+
+def _stored_as(obj: Model, key: Any, alias: str) -> None:
+    obj.pk = key
+    obj._state.adding = False
+    obj._state.db = alias
+
+
 def insert_returning(
     model: type[Model], objs: Sequence[Model], names: Sequence[str] | None = None
 ) -> None:
@@ -176,27 +204,12 @@ def insert_returning(
     if not connection.features.can_return_rows_from_bulk_insert:
         model._default_manager.bulk_create(list(objs))  # pragma: no cover - old SQLite
         return
-    connection, fields, quote = _setup(model, names)
     pk = model._meta.pk
     assert pk is not None
-    columns = ", ".join(quote(_column(f)) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    limit = connection.features.max_query_params or 30000
-    per = max(1, min(500, limit // max(len(fields), 1)))
-    prepare = _preparer(fields, connection, add=True)
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), per):
-            chunk = objs[start : start + per]
-            sql = (
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
-                f"VALUES {', '.join([row] * len(chunk))} RETURNING {quote(_column(pk))}"
-            )
-            params = [v for o in chunk for v in prepare(o)]
-            cursor.execute(sql, params)
-            for obj, (key,) in zip(chunk, cursor.fetchall(), strict=True):
-                obj.pk = key
-                obj._state.adding = False
-                obj._state.db = connection.alias
+    tail = f"RETURNING {connection.ops.quote_name(_column(pk))}"
+    for chunk, keys in _inserts(model, objs, names, tail):
+        for obj, (key,) in zip(chunk, keys, strict=True):
+            _stored_as(obj, key, connection.alias)
 
 
 def insert_new(model: type[Model], objs: Sequence[Model], key: Sequence[str]) -> list[Model]:
@@ -209,33 +222,20 @@ def insert_new(model: type[Model], objs: Sequence[Model], key: Sequence[str]) ->
     """
     if not objs:
         return []
-    connection, fields, quote = _setup(model, None)
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
     key_fields = _fields(model, key)
     pk = model._meta.pk
     assert pk is not None
-    columns = ", ".join(quote(_column(f)) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     conflict = ", ".join(quote(_column(f)) for f in key_fields)
     returning = ", ".join(quote(_column(f)) for f in [pk, *key_fields])
-    limit = connection.features.max_query_params or 30000
-    per = max(1, min(500, limit // max(len(fields), 1)))
-    prepare = _preparer(fields, connection, add=True)
     key_of = _preparer(key_fields, connection)
     by_key = {tuple(key_of(o)): o for o in objs}
     inserted = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), per):
-            chunk = objs[start : start + per]
-            sql = (
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
-                f"VALUES {', '.join([row] * len(chunk))} "
-                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
-            )
-            cursor.execute(sql, [v for o in chunk for v in prepare(o)])
-            for new_pk, *values in cursor.fetchall():
-                obj = by_key[tuple(values)]
-                obj.pk = new_pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
-                inserted.append(obj)
+    tail = f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
+    for _, rows in _inserts(model, objs, None, tail):
+        for new_pk, *values in rows:
+            obj = by_key[tuple(values)]
+            _stored_as(obj, new_pk, connection.alias)
+            inserted.append(obj)
     return inserted
