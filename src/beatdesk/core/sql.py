@@ -167,20 +167,53 @@ def _inserts(
     """Multi-row INSERTs of the objects ending in `tail` (a RETURNING clause): each chunk of
     objects with the rows its statement returned."""
     connection, fields, quote = _setup(model, names)
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(_column(f)) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    limit = connection.features.max_query_params or 30000
-    per = max(1, min(500, limit // max(len(fields), 1)))
     prepare = _preparer(fields, connection, add=True)
+    arrays = _unnest_types(fields, connection)
     with connection.cursor() as cursor:
+        if arrays is not None:
+            # PostgreSQL: one array per column, so the statement stays short. psycopg parses
+            # a long one (500 rows of placeholders) afresh every time, in Python: that was
+            # a third of storing a batch. Rows come back in the order given, as Django's
+            # own bulk_create relies on.
+            unnest = ", ".join(f"(%s)::{t}[]" for t in arrays)
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM UNNEST({unnest}) {tail}"  # noqa: S608
+            for start in range(0, len(objs), 5000):
+                chunk = objs[start : start + 5000]
+                cursor.execute(sql, [list(c) for c in zip(*map(prepare, chunk), strict=True)])
+                yield chunk, cursor.fetchall()
+            return
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        limit = connection.features.max_query_params or 30000
+        per = max(1, min(500, limit // max(len(fields), 1)))
         for start in range(0, len(objs), per):
             chunk = objs[start : start + per]
             sql = (
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+                f"INSERT INTO {table} ({columns}) "  # noqa: S608
                 f"VALUES {', '.join([row] * len(chunk))} {tail}"
             )
             cursor.execute(sql, [v for o in chunk for v in prepare(o)])
             yield chunk, cursor.fetchall()
+
+
+def _unnest_types(fields: list[Field[Any, Any]], connection: Any) -> list[str] | None:
+    """The array types to UNNEST the columns from on PostgreSQL, or None where it cannot
+    (another database, or a field Django would not UNNEST either)."""
+    if connection.vendor != "postgresql":
+        return None
+    types = []
+    for field in fields:
+        target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+        db_type = field.db_type(connection)
+        if (
+            hasattr(field, "get_placeholder")
+            or target.get_internal_type() not in connection.data_types
+            or not db_type
+        ):
+            return None
+        types.append(db_type.split("(")[0])  # varchar[], not varchar(16)[]: nothing cut
+    return types
 
 
 def _stored_as(obj: Model, key: Any, alias: str) -> None:
