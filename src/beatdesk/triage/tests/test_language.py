@@ -25,6 +25,12 @@ def test_the_seven_languages_the_desk_must_know_are_told_apart(code: str, text: 
 def test_short_latin_text_that_is_not_english_stays_undetermined() -> None:
     # "lmaooo" is not Haitian Creole, nor "ACAB" Luxembourgish.
     assert detect_many(["lmaooo", "ACAB", "🙏", ""]) == ["", "", "", ""]
+    # Handles and emoji are not words: these were read as Galician, Romansh and Latin.
+    assert detect_many(["@WestmerePolice oink oink 🐷", "Keystone cops 🤡🤡", "@WMP 🐷🐷🐷"]) == [
+        "",
+        "",
+        "",
+    ]
 
 
 def test_text_a_network_mangled_is_read_not_refused() -> None:
