@@ -130,11 +130,18 @@ def insert_many(
     if not rows:
         return 0
     connection, fields, quote = _setup(model, names)
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(_column(f)) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    prepare = _preparer(fields, connection, add=True)
+    arrays = _unnest_types(fields, connection)
     with connection.cursor() as cursor:
-        prepare = _preparer(fields, connection, add=True)
+        if arrays is not None:  # PostgreSQL: one statement, one array per column
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM {_unnest(arrays)}"  # noqa: S608
+            for chunk in _chunks(rows, _UNNEST_ROWS):
+                cursor.execute(sql, _by_column(map(prepare, chunk), len(fields)))
+            return len(rows)
+        marks = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
         cursor.executemany(sql, [prepare(o) for o in rows])
     return len(rows)
 
@@ -149,16 +156,50 @@ def update_many(
     connection, fields, quote = _setup(model, names)
     pk = model._meta.pk
     assert pk is not None
-    sets = ", ".join(f"{quote(_column(f))} = %s" for f in fields)
-    sql = (
-        f"UPDATE {quote(model._meta.db_table)} SET {sets} "  # noqa: S608
-        f"WHERE {quote(_column(pk))} = %s"
-    )
+    table, key = quote(model._meta.db_table), quote(_column(pk))
     prepare = _preparer(fields, connection)
-    params = [[*prepare(o), pk.get_db_prep_value(o.pk, connection)] for o in rows]
+    params = [[pk.get_db_prep_value(o.pk, connection), *prepare(o)] for o in rows]
+    arrays = _unnest_types([pk, *fields], connection)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if arrays is not None and len({p[0] for p in params}) == len(params):
+            # PostgreSQL: one UPDATE … FROM UNNEST for the batch (a key given twice would
+            # leave which value wins to the planner: those go one by one, below).
+            names_v = [f"v{i}" for i in range(len(arrays))]
+            sets = ", ".join(
+                f"{quote(_column(f))} = v.{n}" for f, n in zip(fields, names_v[1:], strict=True)
+            )
+            sql = (
+                f"UPDATE {table} SET {sets} FROM {_unnest(arrays)} "  # noqa: S608
+                f"AS v({', '.join(names_v)}) WHERE {table}.{key} = v.v0"
+            )
+            for chunk in _chunks(params, _UNNEST_ROWS):
+                cursor.execute(sql, _by_column(chunk, len(arrays)))
+            return len(rows)
+        sets = ", ".join(f"{quote(_column(f))} = %s" for f in fields)
+        sql = f"UPDATE {table} SET {sets} WHERE {key} = %s"  # noqa: S608
+        cursor.executemany(sql, [[*p[1:], p[0]] for p in params])
     return len(rows)
+
+
+# Rows per UNNEST statement: the arrays are parameters, so no placeholder limit applies.
+_UNNEST_ROWS = 5000
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _unnest(arrays: list[str]) -> str:
+    return "UNNEST(" + ", ".join(f"(%s)::{t}[]" for t in arrays) + ")"
+
+
+def _by_column(rows: Iterable[list[Any]], width: int) -> list[list[Any]]:
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return columns
 
 
 def _inserts(
@@ -177,11 +218,9 @@ def _inserts(
             # a long one (500 rows of placeholders) afresh every time, in Python: that was
             # a third of storing a batch. Rows come back in the order given, as Django's
             # own bulk_create relies on.
-            unnest = ", ".join(f"(%s)::{t}[]" for t in arrays)
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM UNNEST({unnest}) {tail}"  # noqa: S608
-            for start in range(0, len(objs), 5000):
-                chunk = objs[start : start + 5000]
-                cursor.execute(sql, [list(c) for c in zip(*map(prepare, chunk), strict=True)])
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM {_unnest(arrays)} {tail}"  # noqa: S608
+            for chunk in _chunks(objs, _UNNEST_ROWS):
+                cursor.execute(sql, _by_column(map(prepare, chunk), len(fields)))
                 yield chunk, cursor.fetchall()
             return
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"

@@ -91,6 +91,19 @@ def test_update_many_stores_what_the_orm_stores(deliver: Any) -> None:
     assert _stored(ours)["abuse_reread_at"] == later
 
 
+def test_update_many_writes_nulls_and_a_row_given_twice_ends_as_its_last(deliver: Any) -> None:
+    ours, other = _messages(deliver, 2)
+    Triage.objects.bulk_create([_reading(ours), _reading(other)])
+    a, b = Triage.objects.filter(message__in=[ours, other]).order_by("message_id")
+    a.abuse_reread_at, a.personal_data, b.abuse_reread_at = None, [], None
+    update_many(Triage, [a, b], ["abuse_reread_at", "personal_data"])
+    assert _stored(ours)["abuse_reread_at"] is None and _stored(ours)["personal_data"] == []
+    first, second = Triage.objects.get(pk=a.pk), Triage.objects.get(pk=a.pk)
+    first.grade, second.grade = 2, 4
+    update_many(Triage, [first, second], ["grade"])
+    assert _stored(ours)["grade"] == 4
+
+
 def test_insert_returning_sets_keys_in_the_order_given(deliver: Any) -> None:
     [message] = _messages(deliver, 1)
     copies = []
