@@ -97,16 +97,10 @@ def record_system_each(
     justification: str = "",
 ) -> list[AuditEvent]:
     """record_system for each object, one event apiece, appended to the chain at once."""
+    label = f"system:{component}"
     return chain.append_many(
         [
-            {
-                "actor_label": f"system:{component}",
-                "category": category,
-                "action": action,
-                "object_type": ref[0],
-                "object_id": ref[1],
-                "justification": justification,
-            }
-            for ref in (_object_ref(obj) for obj in objs)
+            chain.Entry(label, category, action, None, *_object_ref(obj), justification)
+            for obj in objs
         ]
     )

@@ -73,6 +73,21 @@ def _lock_chain() -> None:
     # SQLite: transactions BEGIN IMMEDIATE (settings), so the writer already holds the lock.
 
 
+@dataclass(frozen=True)
+class Entry:
+    """What one audit event says, before the chain gives it a place and a hash."""
+
+    actor_label: str
+    category: str
+    action: str
+    actor_id: int | None = None
+    object_type: str = ""
+    object_id: str = ""
+    justification: str = ""
+    recipient: str = ""
+    payload: Any = None
+
+
 def append(
     *,
     actor_id: int | None,
@@ -86,72 +101,50 @@ def append(
     payload: Any = None,
 ) -> AuditEvent:
     """Append one event. Must run inside the transaction of the change it records."""
-    [event] = append_many(
-        [
-            {
-                "actor_id": actor_id,
-                "actor_label": actor_label,
-                "category": category,
-                "action": action,
-                "object_type": object_type,
-                "object_id": object_id,
-                "justification": justification,
-                "recipient": recipient,
-                "payload": payload,
-            }
-        ]
-    )
-    return event
+    entry = Entry(
+        actor_label, category, action, actor_id, object_type, str(object_id), justification,
+        recipient, payload,
+    )  # fmt: skip
+    return append_many([entry])[0]
 
 
-_EVENT_KEYS = frozenset(
-    {"actor_id", "actor_label", "category", "action", "object_type", "object_id",
-     "justification", "recipient", "payload"}
-)  # fmt: skip
-
-
-def append_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
-    """Append several events in this order, taking the chain's lock and its last link once
-    (each dict holds append's arguments). Must run inside the transaction they record."""
+def append_many(entries: list[Entry]) -> list[AuditEvent]:
+    """Append several events in this order, taking the chain's lock and its last link once.
+    Must run inside the transaction they record."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit events are appended inside the transaction they record")
-    for values in events:
-        if not _EVENT_KEYS.issuperset(values) or "action" not in values:
-            raise TypeError(f"an audit event takes {sorted(_EVENT_KEYS)}, not {sorted(values)}")
+    for entry in entries:
         for name in ("actor_label", "action", "object_type", "object_id"):
-            value = str(values.get(name, ""))
+            value = str(getattr(entry, name))
             # Every database holds 64 characters here; SQLite would not say so, PostgreSQL would.
             if len(value) > 64:
                 raise ValueError(f"audit {name} longer than 64 characters: {value[:80]!r}")
-    if not events:
+    if not entries:
         return []
     _lock_chain()
     last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
     at = now()
     made = []
-    for values in events:
+    for entry in entries:
         sequence += 1
         event = AuditEvent(
             sequence=sequence,
             occurred_at=at,
-            actor_id=values.get("actor_id"),
-            actor_label=values.get("actor_label", ""),
-            category=values.get("category", ""),
-            action=values["action"],
-            object_type=values.get("object_type", ""),
-            object_id=str(values.get("object_id", "")),
-            justification=values.get("justification", "")[:500],
-            recipient=values.get("recipient", "")[:200],
-            payload_digest=digest_of(values.get("payload")),
+            actor_id=entry.actor_id,
+            actor_label=entry.actor_label,
+            category=entry.category,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=str(entry.object_id),
+            justification=entry.justification[:500],
+            recipient=entry.recipient[:200],
+            payload_digest=digest_of(entry.payload),
             prev_hash=prev_hash,
         )
         event.hash = prev_hash = hash_of(event)
         made.append(event)
-    if len(made) == 1:
-        made[0].save(force_insert=True)
-    else:
-        AuditEvent.objects.bulk_create(made)
+    AuditEvent.objects.bulk_create(made)
     return made
 
 

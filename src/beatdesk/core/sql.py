@@ -17,11 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models, router
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
+
+M = TypeVar("M", bound=Model)
 
 
 def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field[Any, Any]]:
@@ -130,18 +132,16 @@ def insert_many(
     if not rows:
         return 0
     connection, fields, quote = _setup(model, names)
-    table = quote(model._meta.db_table)
+    if _unnest_types(fields, connection) is not None:
+        # PostgreSQL: one statement per batch, one array per column (see _inserts).
+        for _ in _inserts(model, rows, names, ""):
+            pass
+        return len(rows)
     columns = ", ".join(quote(_column(f)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
     prepare = _preparer(fields, connection, add=True)
-    arrays = _unnest_types(fields, connection)
     with connection.cursor() as cursor:
-        if arrays is not None:  # PostgreSQL: one statement, one array per column
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM {_unnest(arrays)}"  # noqa: S608
-            for chunk in _chunks(rows, _UNNEST_ROWS):
-                cursor.execute(sql, _by_column(map(prepare, chunk), len(fields)))
-            return len(rows)
-        marks = ", ".join(["%s"] * len(fields))
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
         cursor.executemany(sql, [prepare(o) for o in rows])
     return len(rows)
 
@@ -203,10 +203,10 @@ def _by_column(rows: Iterable[list[Any]], width: int) -> list[list[Any]]:
 
 
 def _inserts(
-    model: type[Model], objs: Sequence[Model], names: Sequence[str] | None, tail: str
-) -> Iterator[tuple[Sequence[Model], list[Any]]]:
-    """Multi-row INSERTs of the objects ending in `tail` (a RETURNING clause): each chunk of
-    objects with the rows its statement returned."""
+    model: type[Model], objs: Sequence[Any], names: Sequence[str] | None, tail: str
+) -> Iterator[tuple[Sequence[Any], list[Any]]]:
+    """Multi-row INSERTs of the objects ending in `tail` (a RETURNING clause, or nothing):
+    each chunk of objects with the rows its statement returned."""
     connection, fields, quote = _setup(model, names)
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(_column(f)) for f in fields)
@@ -221,7 +221,7 @@ def _inserts(
             sql = f"INSERT INTO {table} ({columns}) SELECT * FROM {_unnest(arrays)} {tail}"  # noqa: S608
             for chunk in _chunks(objs, _UNNEST_ROWS):
                 cursor.execute(sql, _by_column(map(prepare, chunk), len(fields)))
-                yield chunk, cursor.fetchall()
+                yield chunk, cursor.fetchall() if tail else []
             return
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         limit = connection.features.max_query_params or 30000
@@ -233,7 +233,7 @@ def _inserts(
                 f"VALUES {', '.join([row] * len(chunk))} {tail}"
             )
             cursor.execute(sql, [v for o in chunk for v in prepare(o)])
-            yield chunk, cursor.fetchall()
+            yield chunk, cursor.fetchall() if tail else []
 
 
 def _unnest_types(fields: list[Field[Any, Any]], connection: Any) -> list[str] | None:
@@ -284,7 +284,7 @@ def insert_returning(
             _stored_as(obj, key, connection.alias)
 
 
-def insert_new(model: type[Model], objs: Sequence[Model], key: Sequence[str]) -> list[Model]:
+def insert_new(model: type[Model], objs: Sequence[M], key: Sequence[str]) -> list[M]:
     """INSERT the objects that do not clash with a stored row on the unique columns `key`
     (INSERT … ON CONFLICT DO NOTHING), set the new primary key on each one inserted and
     return those. The others (another process stored the same row first) keep no key.

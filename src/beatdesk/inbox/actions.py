@@ -356,15 +356,15 @@ def _conversations_for(
         for (n, a, t) in sorted(keys)
         if (n, a, t) not in found
     ]
-    new = {id(c) for c in insert_new(Conversation, missing, ("network", "account", "thread_key"))}
-    for conv in missing:
-        if id(conv) in new:
-            found[(conv.network, conv.account_id, conv.thread_key)] = conv
-    lost = {c.thread_key for c in missing if id(c) not in new}  # another process made them
+    made = insert_new(Conversation, missing, ("network", "account", "thread_key"))
+    for conv in made:
+        found[(conv.network, conv.account_id, conv.thread_key)] = conv
+    lost = {c.thread_key for c in missing if c.pk is None}  # another process made them first
     if lost:
         for conv in Conversation.objects.filter(thread_key__in=lost):
             found[(conv.network, conv.account_id, conv.thread_key)] = conv
-    older = sorted(found[k].pk for k in keys if id(found[k]) not in new)
+    new = {c.pk for c in made}
+    older = sorted(pk for pk in (found[k].pk for k in keys) if pk not in new)
     if older:
         Conversation.objects.filter(pk__in=older).update(last_message_at=at)
     return found

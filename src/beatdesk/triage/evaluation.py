@@ -61,11 +61,13 @@ def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
             grade_macro_f1=grades.macro_f1,
             emergency_recall=round(float(np.mean(emergencies)), 4) if emergencies else None,
         )
-        languages = [(r["lang"], reading.language) for r, reading in zip(
-            examples.records, readings, strict=True
-        ) if r.get("lang")]  # fmt: skip
-        if languages:
-            result["language_accuracy"] = round(float(np.mean([g == p for g, p in languages])), 4)
+        right = [
+            r["lang"] == reading.language
+            for r, reading in zip(examples.records, readings, strict=True)
+            if r.get("lang")
+        ]
+        if right:
+            result["language_accuracy"] = round(float(np.mean(right)), 4)
         if any(label in DESK_ABUSE for label in examples.labels):
             # Not part of the timing: the abuse flag as the desk sees it, by contact type.
             result["abuse_flags"] = desk_abuse_scores(bundle.heads["abuse"], stack, examples)

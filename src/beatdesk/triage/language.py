@@ -15,6 +15,7 @@ languages commonly written to a UK force.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pycld2
 
@@ -34,18 +35,22 @@ _SHORT = 20
 _NOT_WORDS = re.compile(r"@\w[\w.@-]*|https?://\S+|www\.\S+", re.IGNORECASE)
 
 
+def _cld2(text: str) -> tuple[bool, int, Any] | None:
+    try:
+        return pycld2.detect(text, isPlainText=True, bestEffort=True)  # type: ignore[no-any-return]
+    except pycld2.error:
+        return None
+
+
 def detect(text: str) -> str:
     """The ISO 639-1 code of the text's language, or '' when it cannot be told."""
     text = _NOT_WORDS.sub(" ", text)
     clean = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates → '?'
-    try:
-        reliable, _, details = pycld2.detect(clean, isPlainText=True, bestEffort=True)
-    except pycld2.error:  # control bytes CLD2 refuses: strip them and try once more
-        clean = "".join(c for c in clean if c.isprintable() or c.isspace())
-        try:
-            reliable, _, details = pycld2.detect(clean, isPlainText=True, bestEffort=True)
-        except pycld2.error:
-            return ""
+    # CLD2 refuses control bytes: then it reads the text without them.
+    found = _cld2(clean) or _cld2("".join(c for c in clean if c.isprintable() or c.isspace()))
+    if found is None:
+        return ""
+    reliable, _, details = found
     code = _RENAMED.get(details[0][1], details[0][1])
     if code in ("un", "xx") or code.startswith("xx-"):
         return ""
