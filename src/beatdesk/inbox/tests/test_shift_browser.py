@@ -107,6 +107,8 @@ def test_an_operator_works_a_shift_and_a_supervisor_sees_a_missed_target(desk, t
         expect(first).to_have_attribute("data-grade", "1", timeout=20_000)
         expect(first).to_contain_text("knife")
         first.locator("a").click()
+        # The keys work once the message page has loaded (its script is at the end).
+        page.wait_for_url(re.compile(r"/messages/\d+/$"))
         page.keyboard.press("c")
         expect(page.locator("#work")).to_contain_text("In hand")
 

@@ -4,6 +4,8 @@ event page shows them all scheduled."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from beatdesk.demo.tests.test_demo_browser import CHROMIUM
@@ -28,6 +30,7 @@ def test_approve_the_stream_from_the_keyboard(desk, tmp_path):  # noqa: F811
         page.get_by_role("link", name="#wmp24").click()
         expect(page.get_by_role("heading", name="#wmp24 Westmere 24")).to_be_visible()
         page.get_by_role("link", name="Approve entries").click()
+        page.wait_for_url(re.compile(r"/approve/$"))
         entries = page.locator("li.entry")
         waiting = entries.count()
         assert waiting >= 1
