@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from beatdesk.triage import signals
+from beatdesk.triage.alert_check import AlertCheck, design
 from beatdesk.triage.bundle import Bundle, active_bundle
 from beatdesk.triage.language import detect_many
 from beatdesk.triage.personal_data import Span, find_personal_data
@@ -64,24 +65,35 @@ def grade_and_type(
     p_emergency: float,
     model_grade: int,
     threshold: float = EMERGENCY_THRESHOLD,
+    *,
+    hits: dict[str, signals.Hit] | None = None,
+    alert: float | None = None,
 ) -> tuple[str, int, list[str]]:
-    """Combine the model's reading with the cue words into a type, a grade and reasons."""
+    """Combine the model's reading with the cue words into a type, a grade and reasons.
+
+    alert: the alert check's probability that this is an emergency, already held against its
+    threshold by the caller (None for a bundle without an alert check: the older rule of
+    threshold and cue words decides)."""
     contact_type, confidence = contact
-    hits = signals.find(text)
+    hits = signals.find(text) if hits is None else hits
     reasons = []
     threat, now, vulnerable, past = (hits.get(k) for k in ("threat", "now", "vulnerable", "past"))
-    emergency = is_emergency(hits, p_emergency, threshold)
+    emergency = is_emergency(hits, p_emergency, threshold) if alert is None else alert > 0
     if emergency:
         contact_type = "emergency"
-        if p_emergency >= threshold:
+        if alert is not None:
+            reasons.append(f"reads as an emergency (alert check {alert:.0%})")
+        elif p_emergency >= threshold:
             reasons.append(f"reads as an emergency (model {p_emergency:.0%})")
         else:
             reasons.append("threat-to-life words in a message that may be happening now")
     elif contact_type == "emergency":
         contact_type = "crime_report"
+        reasons.append("held back from grade 1 by the alert check")
     else:
         reasons.append(f"reads as {contact_type.replace('_', ' ')} (model {confidence:.0%})")
-    for hit in (threat, now, vulnerable, past, hits.get("attended"), hits.get("hearsay")):
+    for kind in ("threat", "now", "vulnerable", "past", "attended", "hearsay", *CALMING):
+        hit = hits.get(kind)
         if hit is not None:
             reasons.append(hit.reason)
     if emergency:
@@ -94,6 +106,29 @@ def grade_and_type(
         if contact_type in {"compliment", "other"}:
             grade = 4
     return contact_type, grade, reasons
+
+
+CALMING = tuple(cue.kind for cue in signals.CALMING)
+
+
+def alert_readings(
+    bundle: Bundle,
+    texts: list[str],
+    probas: dict[str, np.ndarray],
+    hits: list[dict[str, signals.Hit]],
+) -> np.ndarray | None:
+    """The alert check's probability for each message where it alerts, 0 where it does not;
+    None for a bundle without an alert check."""
+    check = AlertCheck.from_meta(bundle.meta.get("alert_check"))
+    if check is None or "emergency" not in probas:
+        return None
+    contact_col = bundle.heads["contact"].classes.index("emergency")
+    emergency_col = bundle.heads["emergency"].classes.index("emergency")
+    x = design(
+        texts, probas["contact"][:, contact_col], probas["emergency"][:, emergency_col], hits
+    )
+    p = check.proba(x)
+    return np.where(p >= check.threshold, np.maximum(p, 1e-3), 0.0)
 
 
 def is_abusive(abuse_score: float, contact_type: str) -> bool:
@@ -110,7 +145,10 @@ def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
         return []
     features = bundle.features(texts)
     heads = bundle.heads
-    probas = bundle.read(features, ["contact", "grade", "abuse", "rumour", "crisis-informative"])
+    names = ["contact", "grade", "abuse", "rumour", "crisis-informative"]
+    if "emergency" in heads:
+        names.append("emergency")
+    probas = bundle.read(features, names)
     contact_p, grade_p = probas["contact"], probas["grade"]
     stack = AbuseStack.from_meta(bundle.meta.get("abuse_stack"))
     abuse_p = offensive_proba(heads["abuse"], stack, features, encoder="off")
@@ -126,6 +164,8 @@ def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
     grade_classes = [int(c) for c in heads["grade"].classes]
     languages = detect_many(texts)
     threshold = float(bundle.meta.get("emergency_threshold", EMERGENCY_THRESHOLD))
+    hits = [signals.find(t) for t in texts]
+    alerts = alert_readings(bundle, texts, probas, hits)
     readings = []
     for i, text in enumerate(texts):
         contact_type, grade, reasons = grade_and_type(
@@ -134,6 +174,8 @@ def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
             float(contact_p[i, emergency_col]),
             grade_classes[int(grade_p[i].argmax())],
             threshold,
+            hits=hits[i],
+            alert=None if alerts is None else float(alerts[i]),
         )
         abuse_score = float(abuse_p[i])
         cues = signals.rumour_cues(text)

@@ -26,6 +26,35 @@ def _unseen(bundle: Bundle, head: str, examples: Examples) -> tuple[Examples, in
     return kept, int(trained.sum())
 
 
+def _share(hits: int, of: int) -> float | None:
+    return round(hits / of, 4) if of else None
+
+
+def alert_scores(
+    gold_types: list[str], types: list[str], gold_grades: list[str], grades: list[int]
+) -> dict[str, float | None]:
+    """Precision and recall of the emergency type and of grade 1 (what raises an alert)."""
+    gold_e = np.array(gold_types) == "emergency"
+    said_e = np.array(types) == "emergency"
+    gold_1 = np.array(gold_grades) == "1"
+    said_1 = np.array(grades) == 1
+    return {
+        "emergency_precision": _share(int((gold_e & said_e).sum()), int(said_e.sum())),
+        "emergency_recall": _share(int((gold_e & said_e).sum()), int(gold_e.sum())),
+        "grade1_precision": _share(int((gold_1 & said_1).sum()), int(said_1.sum())),
+        "grade1_recall": _share(int((gold_1 & said_1).sum()), int(gold_1.sum())),
+    }
+
+
+def confusion(gold: list[str], predicted: list[str]) -> dict[str, dict[str, int]]:
+    """Counts of each (true type → read as) pair, rows by true type."""
+    labels = sorted(set(gold) | set(predicted))
+    table = {g: dict.fromkeys(labels, 0) for g in sorted(set(gold))}
+    for g, p in zip(gold, predicted, strict=True):
+        table[g][p] += 1
+    return table
+
+
 def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
     if task_name not in TASKS:
         raise DataError(f"unknown task {task_name!r}; tasks: {', '.join(TASKS)}")
@@ -50,16 +79,12 @@ def evaluate(bundle: Bundle, task_name: str, path: Path) -> dict[str, Any]:
         ours = score(examples.labels, predicted)
         gold_grades = [str(r.get("grade")) for r in examples.records]
         grades = score(gold_grades, [str(r.grade) for r in readings])
-        emergencies = [
-            p == "emergency"
-            for g, p in zip(examples.labels, predicted, strict=True)
-            if g == "emergency"
-        ]
         result.update(
             macro_f1=ours.macro_f1,
             per_class=ours.per_class,
             grade_macro_f1=grades.macro_f1,
-            emergency_recall=round(float(np.mean(emergencies)), 4) if emergencies else None,
+            **alert_scores(examples.labels, predicted, gold_grades, [r.grade for r in readings]),
+            confusion=confusion(examples.labels, predicted),
         )
         right = [
             r["lang"] == reading.language

@@ -1,5 +1,6 @@
-"""Learning from staff corrections: the contact-type and grade heads are refitted on the
-seed set plus every correction, and compared before/after on the seed set's held-out part.
+"""Learning from staff corrections: the contact-type, grade and emergency heads and the alert
+check are refitted on the seed set plus every correction, and compared before/after on the
+seed set's held-out part.
 
 The other heads (abuse, hate, rumour, relevance) are kept as shipped: they learn from the
 public datasets, which an installation does not carry.
@@ -15,9 +16,9 @@ import numpy as np
 
 from beatdesk.triage.bundle import Bundle, active_bundle, load_bundle, retrained_path
 from beatdesk.triage.datasets import SEED_FILES, TASKS, Examples, load, split
-from beatdesk.triage.features import FeatureSet, text_key
+from beatdesk.triage.features import text_key
 from beatdesk.triage.models import TriageCorrection
-from beatdesk.triage.training import contact_scores, fit_head, grade_labels
+from beatdesk.triage.training import contact_scores, fit_contact
 
 
 def corrections() -> Examples:
@@ -45,18 +46,20 @@ def retrain(
         f"refitting contact type and grade on {len(train_part)} examples "
         f"({len(learned)} corrections)"
     )
-    features = FeatureSet(train_part.texts)
-    heads = dict(before_bundle.heads)
-    heads["contact"] = fit_head("contact", features, train_part.labels)
-    heads["grade"] = fit_head("grade", features, grade_labels(train_part))
+    contact = fit_contact(train_part)
+    heads = {**before_bundle.heads, **contact.heads}
     keys = dict(before_bundle.trained_keys)
-    keys["contact"] = keys["grade"] = np.unique(
+    keys["contact"] = keys["grade"] = keys["emergency"] = np.unique(
         np.array([text_key(t) for t in train_part.texts], dtype=np.int64)
     )
     after_bundle = Bundle(
         heads=heads,
         trained_keys=keys,
-        meta={**before_bundle.meta, "retrained_with_corrections": len(learned)},
+        meta={
+            **before_bundle.meta,
+            **contact.meta(),
+            "retrained_with_corrections": len(learned),
+        },
     )
     target = out or retrained_path()
     before = contact_scores(before_bundle, held)

@@ -190,6 +190,18 @@ PAST = _cue(
         r"ago",
         r"the other day",
         r"earlier (?:today|this)",
+        r"(?:on|last) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+        r"(?:weeks|months|years) ago",
+        r"(?:a|two|three|few) (?:weeks|months)",
+        r"back in",
+        r"(?:was|got|been) (?:stabbed|attacked|robbed|mugged|burgled|assaulted|beaten)",
+        r"happened (?:on|at|in|last)",
+        r"(?:neithiwr|ddoe)",
+        r"(?:wczoraj|w zeszłym)",
+        r"(?:ieri|săptămâna trecută)",
+        r"(?:کل رات|پچھلے ہفتے)",
+        r"(?:أمس|الأسبوع الماضي)",
+        r"(?:ਕੱਲ੍ਹ|ਪਿਛਲੇ ਹਫ਼ਤੇ)",
     ],
 )
 # Help is already there: an update from the scene, not a call for help.
@@ -235,6 +247,145 @@ HEARSAY = _cue(
     ],
 )
 
+# Words that make an alert less likely: the writer says nobody is hurt, thanks the police,
+# asks what the law says, supposes, retells the news, jokes, complains about a wait, or has
+# lost or found something. They explain a held-back alert and teach the alert check.
+NEGATION = _cue(
+    "negation",
+    "says it is not urgent",
+    [
+        r"no ?one (?:was |is |got )?(?:hurt|injured)",
+        r"nobody (?:was |is |got )?(?:hurt|injured)",
+        r"not (?:an? )?(?:emergency|urgent)",
+        r"non[- ]?emergency",
+        r"no(?:t| longer) (?:in )?danger",
+        r"(?:all|everyone'?s?|everybody'?s?) (?:ok|okay|fine|safe|sorted)",
+        r"no rush",
+        r"when you (?:get a chance|can|have time)",
+        r"nie jest pilne",
+        r"dim brys",
+        r"nu e urgent",
+    ],
+)
+THANKS = _cue(
+    "thanks",
+    "thanks or praise",
+    [
+        r"thank(?:s| you| u)\w*",
+        r"cheers",
+        r"legends?",
+        r"well done",
+        r"hats? off",
+        r"credit to",
+        r"shout ?out",
+        r"grateful",
+        r"appreciate\w*",
+        r"amazing (?:job|work)",
+        r"great (?:job|work)",
+        r"diolch",
+        r"dziękuj\w*",
+        r"mulțumesc",
+        r"mulţumesc",
+        r"شکریہ",
+        r"شكرا",
+        r"ਧੰਨਵਾਦ",
+    ],
+)
+LOST = _cue(
+    "lost",
+    "lost or found property",
+    [
+        r"lost (?:my|our|a|his|her)",
+        r"(?:found|handed in) (?:a|an|some|this)\s+(?:\w+\s+)?(?:wallet|purse|phone|keys?|bag|"
+        r"card|bike|dog|cat|passport|ring|watch)",
+        r"lost property",
+        r"dropped (?:my|a)",
+        r"left (?:my|a) \w+ on",
+    ],
+)
+LAW_QUESTION = _cue(
+    "law_question",
+    "a question about the law",
+    [
+        r"is it (?:legal|illegal|against the law|an offence|allowed)",
+        r"am i allowed",
+        r"(?:can|could) i (?:legally|carry|defend|use)",
+        r"what(?:'s| is) the law",
+        r"legal to",
+        r"what (?:should|do) (?:i|we|you) do if",
+        r"what happens if",
+        r"how do i report",
+        r"where (?:do|can) i report",
+        r"what if",
+        r"if someone",
+        r"hypothetically",
+        r"would (?:it|you|i)",
+    ],
+)
+NEWS = _cue(
+    "news",
+    "news or a past event retold",
+    [
+        r"bbc",
+        r"article",
+        r"(?:in|on) the news",
+        r"news",
+        r"reported (?:that|on)",
+        r"jailed",
+        r"sentenced",
+        r"charged with",
+        r"court",
+        r"inquest",
+        r"anniversary",
+        r"years? ago",
+        r"back in \d{4}",
+        r"https?://",
+    ],
+)
+JOKE = _cue(
+    "joke",
+    "a joke or figure of speech",
+    [
+        r"lol",
+        r"lmao",
+        r"rofl",
+        r"haha\w*",
+        r"jk",
+        r"😂",
+        r"🤣",
+        r"😆",
+        r"😅",
+        r"only joking",
+        r"murder(?:ing)? (?:a|my|the) (?:pint|kebab|curry|pizza|burger)",
+        r"(?:traffic|queue|this heat) is (?:murder|killing)",
+        r"killing me",
+        r"dying (?:of|for|to)",
+        r"i(?:'ll| will) kill (?:him|her|them|my \w+) if",
+    ],
+)
+COMPLAINT = _cue(
+    "complaint",
+    "a complaint about the service",
+    [
+        r"(?:waited|waiting) (?:for )?(?:\d+|two|three|four|five|six|over an?) "
+        r"(?:hours?|mins?|minutes?|days?)",
+        r"still waiting",
+        r"no ?one (?:came|turned up|has come|called back|got back)",
+        r"nobody (?:came|turned up|has come|called back|got back)",
+        r"never (?:came|turned up|got back|called back)",
+        r"on hold",
+        r"disgrace\w*",
+        r"useless",
+        r"pathetic",
+        r"complain\w*",
+        r"why (?:do|don'?t|didn'?t|won'?t) (?:you|the police)",
+        r"what(?:'s| is) the point",
+        r"every (?:night|day|week|weekend)",
+        r"(?:again|again!)$",
+    ],
+)
+CALMING = (NEGATION, THANKS, LOST, LAW_QUESTION, NEWS, JOKE, COMPLAINT)
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -251,7 +402,7 @@ class Hit:
 def find(text: str) -> dict[str, Hit]:
     hits: dict[str, Hit] = {}
     lowered = text.lower()
-    for cue in (THREAT, IN_PROGRESS, VULNERABLE, PAST, ATTENDED, HEARSAY):
+    for cue in (THREAT, IN_PROGRESS, VULNERABLE, PAST, ATTENDED, HEARSAY, *CALMING):
         words = tuple(dict.fromkeys(m.group(0) for m in cue.pattern.finditer(lowered)))
         if words:
             hits[cue.kind] = Hit(cue.kind, cue.label, words)

@@ -15,9 +15,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
+from beatdesk.triage import signals
+from beatdesk.triage.alert_check import AlertCheck, hits_for
+from beatdesk.triage.alert_check import design as alert_design
 from beatdesk.triage.bundle import Bundle, Head
 from beatdesk.triage.datasets import SEED, SEED_FILES, TASKS, Examples, load, split
 from beatdesk.triage.encoder import TrainSettings, encoder_proba, fine_tune
+from beatdesk.triage.engine import is_emergency, read_many
 from beatdesk.triage.features import FeatureSet, Idf, text_key
 from beatdesk.triage.profanity import (
     AbuseStack,
@@ -37,6 +41,7 @@ HEAD_SETTINGS = {
     "crisis-type": ("all", 1.0),
     "contact": ("all", 8.0),
     "grade": ("all", 8.0),
+    "emergency": ("all", 2.0),
 }
 
 
@@ -105,6 +110,7 @@ def train(
     """
     parts: dict[str, tuple[Examples, Examples]] = {}
     emergency_threshold = 0.25
+    alert_check: AlertCheck | None = None
     for task in TASKS.values():
         if task.name == "contact":
             examples = load(task, list(SEED_FILES))
@@ -135,13 +141,15 @@ def train(
             train_part = train_part.plus(desk_abuse)
         progress(f"training {name} on {len(train_part)}")
         features = FeatureSet(train_part.texts)
-        heads[name] = fit_head(name, features, train_part.labels)
+        if name != "contact":
+            heads[name] = fit_head(name, features, train_part.labels)
         keys[name] = np.unique(np.array([text_key(t) for t in train_part.texts], dtype=np.int64))
         if name == "contact":
-            heads["grade"] = fit_head("grade", features, grade_labels(train_part))
-            progress("choosing the emergency threshold by cross-validation")
-            emergency_threshold = choose_emergency_threshold(train_part)
-            keys["grade"] = keys[name]
+            progress("fitting the grade and emergency heads and the alert check")
+            contact = fit_contact(train_part, features)
+            heads.update(contact.heads)
+            emergency_threshold, alert_check = contact.emergency_threshold, contact.alert_check
+            keys["grade"] = keys["emergency"] = keys[name]
         if name == "abuse":
             progress("fitting the abuse stack on out-of-fold scores")
             abuse_stack = fit_abuse_stack(train_part, with_encoder=abuse_encoder, progress=progress)
@@ -169,7 +177,13 @@ def train(
     if "contact" in report:
         report["contact"].update(
             contact_scores(
-                Bundle(heads=heads, meta={"emergency_threshold": emergency_threshold}),
+                Bundle(
+                    heads=heads,
+                    meta={
+                        "emergency_threshold": emergency_threshold,
+                        "alert_check": alert_check.to_meta() if alert_check else None,
+                    },
+                ),
                 parts["contact"][1],
             )
         )
@@ -183,6 +197,7 @@ def train(
             "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "held_out_mode": held_out,
             "emergency_threshold": emergency_threshold,
+            "alert_check": alert_check.to_meta() if alert_check else None,
             "abuse_stack": abuse_stack.to_meta() if abuse_stack else None,
             "sizes": {name: len(p[0]) for name, p in parts.items()},
             "features": {name: int(len(h.idf.index)) for name, h in heads.items()},
@@ -314,8 +329,6 @@ def desk_abuse_scores(head: Head, stack: AbuseStack | None, held: Examples) -> d
 
 def contact_scores(bundle: Bundle, held: Examples) -> dict[str, Any]:
     """The whole triage reading (model and cue words) on the seed set's held-out part."""
-    from beatdesk.triage.engine import read_many
-
     readings = read_many(held.texts, bundle)
     types = score(held.labels, [r.contact_type for r in readings])
     grades = score(grade_labels(held), [str(r.grade) for r in readings])
@@ -332,23 +345,71 @@ def contact_scores(bundle: Bundle, held: Examples) -> dict[str, Any]:
     }
 
 
-def choose_emergency_threshold(train_part: Examples, target_recall: float = 0.90) -> float:
-    """The highest threshold that still catches target_recall of emergencies, judged on
-    out-of-fold predictions over the training part only (the held-out part stays unseen)."""
-    from sklearn.model_selection import StratifiedKFold
+@dataclass
+class ContactModels:
+    heads: dict[str, Head]
+    emergency_threshold: float
+    alert_check: AlertCheck
 
-    from beatdesk.triage import signals
-    from beatdesk.triage.engine import is_emergency
+    def meta(self) -> dict[str, Any]:
+        return {
+            "emergency_threshold": self.emergency_threshold,
+            "alert_check": self.alert_check.to_meta(),
+        }
 
+
+def fit_contact(train_part: Examples, features: FeatureSet | None = None) -> ContactModels:
+    """The contact-type, grade and emergency heads and the alert check (used by training
+    and by `beatdesk triage retrain`)."""
+    features = features or FeatureSet(train_part.texts)
+    heads = {
+        "contact": fit_head("contact", features, train_part.labels),
+        "grade": fit_head("grade", features, grade_labels(train_part)),
+        "emergency": fit_head("emergency", features, emergency_labels(train_part)),
+    }
+    oof_contact, oof_emergency = out_of_fold_emergency(train_part)
+    return ContactModels(
+        heads,
+        choose_emergency_threshold(train_part, oof_contact),
+        fit_alert_check(train_part, oof_contact, oof_emergency),
+    )
+
+
+def emergency_labels(examples: Examples) -> list[str]:
+    return ["emergency" if label == "emergency" else "not" for label in examples.labels]
+
+
+def out_of_fold_emergency(train_part: Examples) -> tuple[np.ndarray, np.ndarray]:
+    """Each training message's emergency probability from the contact head and from the
+    emergency head, each made by heads that never saw that message (5 folds)."""
     labels = np.array(train_part.labels)
-    oof = np.zeros(len(labels))
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=20261121)
+    binary = np.array(emergency_labels(train_part))
+    oof_contact, oof_emergency = np.zeros(len(labels)), np.zeros(len(labels))
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
     for fit_idx, test_idx in folds.split(labels, labels):
-        head = fit_head(
-            "contact", FeatureSet([train_part.texts[i] for i in fit_idx]), list(labels[fit_idx])
-        )
-        p = head.proba(FeatureSet([train_part.texts[i] for i in test_idx]))
-        oof[test_idx] = p[:, head.classes.index("emergency")]
+        fitted = FeatureSet([train_part.texts[i] for i in fit_idx])
+        contact = fit_head("contact", fitted, list(labels[fit_idx]))
+        emergency = fit_head("emergency", fitted, list(binary[fit_idx]))
+        scored = FeatureSet([train_part.texts[i] for i in test_idx])
+        oof_contact[test_idx] = contact.proba(scored)[:, contact.classes.index("emergency")]
+        oof_emergency[test_idx] = emergency.proba(scored)[:, emergency.classes.index("emergency")]
+    return oof_contact, oof_emergency
+
+
+def fit_alert_check(
+    train_part: Examples, oof_contact: np.ndarray, oof_emergency: np.ndarray
+) -> AlertCheck:
+    x = alert_design(train_part.texts, oof_contact, oof_emergency, hits_for(train_part.texts))
+    return AlertCheck.fit(x, np.array(train_part.labels) == "emergency", SEED)
+
+
+def choose_emergency_threshold(
+    train_part: Examples, oof: np.ndarray, target_recall: float = 0.90
+) -> float:
+    """The highest threshold that still catches target_recall of emergencies, judged on
+    out-of-fold predictions over the training part only (the held-out part stays unseen).
+    Used by bundles without an alert check."""
+    labels = np.array(train_part.labels)
     hits = [signals.find(t) for t in train_part.texts]
     emergencies = np.flatnonzero(labels == "emergency")
     for threshold in np.round(np.arange(0.5, 0.04, -0.01), 2):
