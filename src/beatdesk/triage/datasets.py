@@ -21,6 +21,19 @@ SEED = 20261121
 SEED_SET = Path(__file__).parent / "data" / "contact_seed.jsonl"
 # Later batches written the same way; all of them together are the contact training data.
 SEED_FILES = sorted((Path(__file__).parent / "data").glob("contact_seed*.jsonl"))
+# Tweets not addressed to the police (a sample of Davidson et al., MIT; see CHATTER.md): the
+# emergency head and the alert check learn that talk of guns and killing among strangers is
+# not a call for help.
+CHATTER_FILE = Path(__file__).parent / "data" / "chatter.jsonl"
+
+
+def chatter() -> Examples:
+    """The chatter sample, labelled as not an emergency ("other")."""
+    examples = Examples()
+    for record in read_records(CHATTER_FILE):
+        if record.get("text"):
+            examples.add(record, "other")
+    return examples
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from beatdesk.triage import signals
 from beatdesk.triage.alert_check import AlertCheck, hits_for
 from beatdesk.triage.alert_check import design as alert_design
 from beatdesk.triage.bundle import Bundle, Head
-from beatdesk.triage.datasets import SEED, SEED_FILES, TASKS, Examples, load, split
+from beatdesk.triage.datasets import SEED, SEED_FILES, TASKS, Examples, chatter, load, split
 from beatdesk.triage.encoder import TrainSettings, encoder_proba, fine_tune
 from beatdesk.triage.engine import is_emergency, read_many
 from beatdesk.triage.features import FeatureSet, Idf, text_key
@@ -360,18 +360,20 @@ class ContactModels:
 
 def fit_contact(train_part: Examples, features: FeatureSet | None = None) -> ContactModels:
     """The contact-type, grade and emergency heads and the alert check (used by training
-    and by `beatdesk triage retrain`)."""
+    and by `beatdesk triage retrain`). The emergency head and the alert check also learn
+    from the chatter sample that strangers' talk of guns and killing is no emergency."""
     features = features or FeatureSet(train_part.texts)
+    both = train_part.plus(chatter())
     heads = {
         "contact": fit_head("contact", features, train_part.labels),
         "grade": fit_head("grade", features, grade_labels(train_part)),
-        "emergency": fit_head("emergency", features, emergency_labels(train_part)),
+        "emergency": fit_head("emergency", FeatureSet(both.texts), emergency_labels(both)),
     }
-    oof_contact, oof_emergency = out_of_fold_emergency(train_part)
+    oof_contact, oof_emergency = out_of_fold_emergency(both, contact_rows=len(train_part))
     return ContactModels(
         heads,
-        choose_emergency_threshold(train_part, oof_contact),
-        fit_alert_check(train_part, oof_contact, oof_emergency),
+        choose_emergency_threshold(train_part, oof_contact[: len(train_part)]),
+        fit_alert_check(both, oof_contact, oof_emergency),
     )
 
 
@@ -379,28 +381,35 @@ def emergency_labels(examples: Examples) -> list[str]:
     return ["emergency" if label == "emergency" else "not" for label in examples.labels]
 
 
-def out_of_fold_emergency(train_part: Examples) -> tuple[np.ndarray, np.ndarray]:
-    """Each training message's emergency probability from the contact head and from the
-    emergency head, each made by heads that never saw that message (5 folds)."""
-    labels = np.array(train_part.labels)
-    binary = np.array(emergency_labels(train_part))
+def out_of_fold_emergency(
+    examples: Examples, contact_rows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each message's emergency probability from the contact head and from the emergency
+    head, each made by heads that never saw that message (5 folds). Only the first
+    contact_rows messages (the desk's own) teach the contact head."""
+    labels = np.array(examples.labels)
+    binary = np.array(emergency_labels(examples))
+    desk = np.arange(len(labels)) < (len(labels) if contact_rows is None else contact_rows)
     oof_contact, oof_emergency = np.zeros(len(labels)), np.zeros(len(labels))
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
     for fit_idx, test_idx in folds.split(labels, labels):
-        fitted = FeatureSet([train_part.texts[i] for i in fit_idx])
-        contact = fit_head("contact", fitted, list(labels[fit_idx]))
+        fitted = FeatureSet([examples.texts[i] for i in fit_idx])
         emergency = fit_head("emergency", fitted, list(binary[fit_idx]))
-        scored = FeatureSet([train_part.texts[i] for i in test_idx])
+        own = fit_idx[desk[fit_idx]]
+        contact = fit_head(
+            "contact", FeatureSet([examples.texts[i] for i in own]), list(labels[own])
+        )
+        scored = FeatureSet([examples.texts[i] for i in test_idx])
         oof_contact[test_idx] = contact.proba(scored)[:, contact.classes.index("emergency")]
         oof_emergency[test_idx] = emergency.proba(scored)[:, emergency.classes.index("emergency")]
     return oof_contact, oof_emergency
 
 
 def fit_alert_check(
-    train_part: Examples, oof_contact: np.ndarray, oof_emergency: np.ndarray
+    examples: Examples, oof_contact: np.ndarray, oof_emergency: np.ndarray
 ) -> AlertCheck:
-    x = alert_design(train_part.texts, oof_contact, oof_emergency, hits_for(train_part.texts))
-    return AlertCheck.fit(x, np.array(train_part.labels) == "emergency", SEED)
+    x = alert_design(examples.texts, oof_contact, oof_emergency, hits_for(examples.texts))
+    return AlertCheck.fit(x, np.array(examples.labels) == "emergency", SEED)
 
 
 def choose_emergency_threshold(
