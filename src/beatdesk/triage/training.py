@@ -105,7 +105,8 @@ def train(
 
     held_out=True trains on each task's train part and reports scores (and the baseline)
     on its held-out part; held_out=False trains the shipped models on everything, except
-    the contact seed set's held-out part, which always stays out for evaluation.
+    the held-out parts of the contact seed set and of the tasks marked
+    ships_without_held_out (PHEME's report events), which always stay out for evaluation.
     abuse_encoder=False skips fine-tuning the abuse encoder (about 15 minutes on two cores).
     """
     parts: dict[str, tuple[Examples, Examples]] = {}
@@ -123,7 +124,7 @@ def train(
                 for record, label in zip(extra_contact.records, extra_contact.labels, strict=True):
                     train_part.add(record, label)
             parts[task.name] = (train_part, held_part)
-        elif held_out:
+        elif held_out or task.ships_without_held_out:
             parts[task.name] = (train_part, held_part)
         else:
             parts[task.name] = (examples, Examples())
