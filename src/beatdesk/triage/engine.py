@@ -68,12 +68,14 @@ def grade_and_type(
     *,
     hits: dict[str, signals.Hit] | None = None,
     alert: float | None = None,
+    runner_up: str | None = None,
 ) -> tuple[str, int, list[str]]:
     """Combine the model's reading with the cue words into a type, a grade and reasons.
 
-    alert: the alert check's probability that this is an emergency, already held against its
-    threshold by the caller (None for a bundle without an alert check: the older rule of
-    threshold and cue words decides)."""
+    alert: the alert check's probability where it alerts, 0 where it does not (None for a
+    bundle without an alert check: the older rule of threshold and cue words decides).
+    runner_up: the model's next most likely type, for a message it read as an emergency
+    that is not graded 1."""
     contact_type, confidence = contact
     hits = signals.find(text) if hits is None else hits
     reasons = []
@@ -88,8 +90,10 @@ def grade_and_type(
         else:
             reasons.append("threat-to-life words in a message that may be happening now")
     elif contact_type == "emergency":
-        contact_type = "crime_report"
-        reasons.append("held back from grade 1 by the alert check")
+        contact_type = runner_up or "crime_report"
+        reasons.append(
+            f"reads as {contact_type.replace('_', ' ')}; not graded 1 by the alert check"
+        )
     else:
         reasons.append(f"reads as {contact_type.replace('_', ' ')} (model {confidence:.0%})")
     for kind in ("threat", "now", "vulnerable", "past", "attended", "hearsay", *CALMING):
@@ -176,6 +180,7 @@ def read_many(texts: list[str], bundle: Bundle | None = None) -> list[Reading]:
             threshold,
             hits=hits[i],
             alert=None if alerts is None else float(alerts[i]),
+            runner_up=contact_classes[int(np.argsort(contact_p[i])[-2])],
         )
         abuse_score = float(abuse_p[i])
         cues = signals.rumour_cues(text)
