@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from beatdesk.triage.bundle import Bundle, active_bundle, load_bundle, retrained_path
-from beatdesk.triage.datasets import SEED_FILES, TASKS, Examples, load, split
+from beatdesk.triage.datasets import Examples, contact_parts
 from beatdesk.triage.features import text_key
 from beatdesk.triage.models import TriageCorrection
 from beatdesk.triage.training import contact_scores, fit_contact
@@ -36,7 +36,7 @@ def retrain(
     out: Path | None = None, progress: Callable[[str], None] = lambda s: None
 ) -> dict[str, Any]:
     before_bundle = active_bundle()
-    train_part, held = split(TASKS["contact"], load(TASKS["contact"], list(SEED_FILES)))
+    train_part, held = contact_parts()
     learned = corrections()
     held_keys = {text_key(t) for t in held.texts}
     for record, label, text in zip(learned.records, learned.labels, learned.texts, strict=True):

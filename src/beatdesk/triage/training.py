@@ -19,7 +19,15 @@ from beatdesk.triage import signals
 from beatdesk.triage.alert_check import AlertCheck, hits_for
 from beatdesk.triage.alert_check import design as alert_design
 from beatdesk.triage.bundle import Bundle, Head
-from beatdesk.triage.datasets import SEED, SEED_FILES, TASKS, Examples, chatter, load, split
+from beatdesk.triage.datasets import (
+    SEED,
+    TASKS,
+    Examples,
+    chatter,
+    contact_parts,
+    load,
+    split,
+)
 from beatdesk.triage.encoder import TrainSettings, encoder_proba, fine_tune
 from beatdesk.triage.engine import is_emergency, read_many
 from beatdesk.triage.features import FeatureSet, Idf, text_key
@@ -114,11 +122,12 @@ def train(
     alert_check: AlertCheck | None = None
     for task in TASKS.values():
         if task.name == "contact":
-            examples = load(task, list(SEED_FILES))
+            train_part, held_part = contact_parts()
+            examples = train_part.plus(held_part)
         else:
             examples = load(task, data_dir / task.default_file)
+            train_part, held_part = split(task, examples)
         progress(f"reading {task.name}: {len(examples)} records")
-        train_part, held_part = split(task, examples)
         if task.name == "contact":
             if extra_contact is not None:
                 for record, label in zip(extra_contact.records, extra_contact.labels, strict=True):
