@@ -34,6 +34,14 @@ class Command(BaseCommand):
         tr.add_argument(
             "--report", type=Path, default=None, help="also write the report as JSON here"
         )
+        tr.add_argument(
+            "--keep-abuse-from",
+            type=Path,
+            default=None,
+            metavar="MODEL",
+            help="carry the abuse head, stack and encoder over from this model file instead of "
+            "training them again (about 15 minutes on two cores)",
+        )
         rt = sub.add_parser("retrain", help="learn from staff corrections; report before and after")
         rt.add_argument("--out", type=Path, default=None)
 
@@ -59,7 +67,13 @@ class Command(BaseCommand):
 
         if not options["data"].exists():
             raise CommandError(f"{options['data']}: no such folder (the shared datasets)")
-        result = train(options["data"], held_out=options["held_out"], progress=self.stderr.write)
+        keep = options["keep_abuse_from"]
+        result = train(
+            options["data"],
+            held_out=options["held_out"],
+            keep_abuse=load_bundle(keep) if keep else None,
+            progress=self.stderr.write,
+        )
         result.bundle.save(options["out"])
         report = {
             "model": str(options["out"]),
