@@ -31,8 +31,12 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from beatdesk.triage.bundle import Bundle
 
 IDF_PATH = Path(__file__).parent / "data" / "idf.npz"
 
@@ -383,15 +387,16 @@ def _weight(kv: tuple[int, float]) -> float:
     return kv[1]
 
 
-def rumour_signal(texts: list[str]) -> list[tuple[float, int]]:
+def rumour_signal(texts: list[str], bundle: Bundle | None = None) -> list[tuple[float, int]]:
     """The triage rumour signal for posts that have not been through triage (watch posts):
-    the PHEME-trained head weighted by the cue words, exactly as triage scores messages."""
+    the PHEME-trained head weighted by the cue words, exactly as triage scores messages.
+    bundle: the model to read with (`monitor eval --model`); the active one by default."""
     from beatdesk.triage import signals
     from beatdesk.triage.bundle import active_bundle
 
     if not texts:
         return []
-    bundle = active_bundle()
+    bundle = bundle or active_bundle()
     head = bundle.heads["rumour"]
     p = head.proba(bundle.features(texts))[:, head.classes.index("rumour")]
     out = []

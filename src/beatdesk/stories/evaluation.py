@@ -6,6 +6,10 @@ file), labelled rumour or non-rumour. A thread is *flagged* when the story its s
 joined is a rumour candidate by the end of the replay ("by the end"); the stricter "on
 arrival" figures count it only if its story was already a candidate when it arrived.
 Precision = flagged rumours / flagged; recall = flagged rumours / rumours.
+
+Only threads the scoring model never trained on are replayed: a thread whose text is in the
+model's rumour training fingerprints is left out (and counted), and asking for an event that
+is wholly in training is refused.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from beatdesk.stories.engine import Post, StoryEngine, Tuning, rumour_signal
+from beatdesk.triage.bundle import Bundle
+from beatdesk.triage.features import text_key
 
 
 class ReplayError(ValueError):
@@ -78,6 +84,30 @@ def read(path: Path, events: set[str] | None = None) -> list[Record]:
     return records
 
 
+def unseen(
+    records: list[Record], bundle: Bundle, asked: set[str] | None = None
+) -> tuple[list[Record], int]:
+    """The records whose text the bundle's rumour head never trained on, and how many were
+    left out. Refuses (ReplayError) when an asked-for event, or the whole file, is in training:
+    scores on training data would be meaningless."""
+    trained = bundle.trained_on("rumour", [text_key(r.text) for r in records])
+    total: Counter[str] = Counter(r.event for r in records)
+    seen: Counter[str] = Counter(r.event for r, t in zip(records, trained, strict=True) if t)
+    wholly = sorted(e for e in (asked or set()) if total[e] and seen[e] == total[e])
+    kept = [r for r, t in zip(records, trained, strict=True) if not t]
+    if wholly or not kept:
+        fresh = sorted(e for e in total if seen[e] < total[e])
+        if len(wholly) > 1:
+            which = f"events {', '.join(wholly)} are"
+        else:
+            which = f"event {wholly[0]} is" if wholly else "every event is"
+        raise ReplayError(
+            f"{which} wholly in the scoring model's rumour training data: scores on them "
+            f"would be meaningless (events with unseen threads: {', '.join(fresh) or 'none'})"
+        )
+    return kept, int(trained.sum())
+
+
 def _scores(flagged: Iterable[bool], gold: Iterable[bool]) -> dict[str, float]:
     pairs = list(zip(flagged, gold, strict=True))
     tp = sum(1 for f, g in pairs if f and g)
@@ -93,10 +123,12 @@ def replay(
     records: list[Record],
     tuning: Tuning | None = None,
     progress: Callable[[int], None] | None = None,
+    bundle: Bundle | None = None,
 ) -> dict[str, Any]:
-    """Cluster the records in time order and score the rumour candidates."""
+    """Cluster the records in time order and score the rumour candidates (the rumour signal
+    read with bundle, the active model by default)."""
     started = time.perf_counter()
-    signal = rumour_signal([r.text for r in records])
+    signal = rumour_signal([r.text for r in records], bundle)
     scored = time.perf_counter()
     engine = StoryEngine(tuning=tuning)
     story_of: list[Any] = []
