@@ -60,6 +60,8 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"left out {result['skipped_as_training_data']} records the model was trained on"
             )
+        if "confusion" in result:
+            self.stderr.write(confusion_table(result["confusion"]))
         self.stdout.write(json.dumps(result, ensure_ascii=False))
 
     def _train(self, options: dict[str, Any]) -> None:
@@ -89,3 +91,14 @@ class Command(BaseCommand):
 
         report = retrain(out=options["out"], progress=self.stderr.write)
         self.stdout.write(json.dumps(report))
+
+
+def confusion_table(confusion: dict[str, dict[str, int]]) -> str:
+    """The confusion of contact types as a plain table: rows are the true types."""
+    columns = list(next(iter(confusion.values())))
+    short = {c: c.replace("_report", "").replace("emergency", "emerg")[:7] for c in columns}
+    width = max(len(t) for t in confusion) + 2
+    lines = ["true \\ read as".ljust(width) + "".join(short[c].rjust(8) for c in columns)]
+    for true, row in confusion.items():
+        lines.append(true.ljust(width) + "".join(str(row[c]).rjust(8) for c in columns))
+    return "\n".join(lines)
