@@ -1,5 +1,6 @@
-"""`beatdesk bench ingest`: the real command on a database of its own, in one process and in
-worker processes sharing the batches. Timings are printed, never asserted."""
+"""`beatdesk bench ingest`: the real command in a throw-away home of its own, or on the current
+home's database, in one process and in worker processes sharing the batches. Timings are
+printed, never asserted."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def test_bench_stores_triages_and_routes_every_message_with_one_or_two_workers(
         for workers in ("1", "2"):
             out = inst.run(
                 "bench", "ingest", "--messages", "60", "--batch", "20",
-                "--workers", workers, "--no-progress",
+                "--workers", workers, "--no-progress", "--use-current-home",
             ).stdout  # fmt: skip
             figures = json.loads(out.strip().splitlines()[-1])
             assert figures["workers"] == int(workers)
@@ -33,6 +34,29 @@ def test_bench_stores_triages_and_routes_every_message_with_one_or_two_workers(
             assert set(figures["stage_s"]) == {"store_dedupe_s", "triage_route_s"}
         after = inst.status()
         assert after["messages"] - before["messages"] == 120
+
+
+def test_bench_on_a_fresh_home_makes_a_throwaway_home_of_its_own(tmp_path: Path) -> None:
+    home = tmp_path / "fresh"  # never migrated: no database at all
+    with installation(home) as inst:
+        inst.env.pop("DATABASE_URL", None)
+        result = inst.run("bench", "ingest", "--messages", "30", "--batch", "10", "--no-progress")
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        assert figures["database"] == "sqlite"
+        assert figures["stored"] == figures["routed"] == 30
+        bench_home = Path(figures["home"])
+        assert f"bench home: {bench_home}" in result.stderr
+        assert bench_home != home and (bench_home / "beatdesk.sqlite3").exists()
+        assert not (home / "beatdesk.sqlite3").exists()  # the current home is left alone
+        assert "Traceback" not in result.stderr
+
+
+def test_bench_on_the_current_home_says_it_must_be_migrated(tmp_path: Path) -> None:
+    with installation(tmp_path) as inst:
+        result = inst.run("bench", "ingest", "--use-current-home", check=False)
+        assert result.returncode != 0
+        assert "is not migrated" in result.stderr and "beatdesk migrate" in result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def test_bench_refuses_a_worker_count_below_one(tmp_path: Path) -> None:
