@@ -5,7 +5,8 @@ can cost a life. The check weighs the contact head's emergency probability, a he
 on emergency against everything else, and the cue words of `signals` — those that point to
 an emergency (threat-to-life words, happening now) and those that point away (thanks, the
 past, lost property, a question about the law, a joke, news, a complaint about a wait) — in
-one logistic regression fitted on out-of-fold scores of the training part. Its threshold is
+one logistic regression fitted on out-of-fold scores of the training part, whose weights
+may push only the way their cue points (POINTS_TO_ALERT, POINTS_AWAY). Its threshold is
 the highest that keeps `RECALL_FLOOR` of the training part's emergencies, judged on
 out-of-fold readings of the check itself, so neither is chosen on text a head had seen.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+from scipy import optimize
 from sklearn.model_selection import StratifiedKFold
 
 from beatdesk.triage import signals
@@ -39,6 +40,24 @@ KINDS = (
     "complaint",
 )
 NAMES = ("contact_model", "emergency_model", *KINDS, "threat_and_now", "question", "length")
+# Which way each feature may push: the heads and the cues of danger only towards an alert,
+# the cues that point away (the past, thanks, a joke, news …) only away from one, whatever
+# quirk of the training data would say otherwise. None: either way.
+POINTS_TO_ALERT = ("contact_model", "emergency_model", "threat", "now")
+POINTS_AWAY = (
+    "past",
+    "attended",
+    "hearsay",
+    "negation",
+    "thanks",
+    "lost",
+    "law_question",
+    "news",
+    "joke",
+    "complaint",
+)
+# L2 penalty on the weights (the intercept is free), as LogisticRegression's C=1.
+PENALTY = 0.5
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -93,20 +112,49 @@ class AlertCheck:
     def fit(cls, x: np.ndarray, emergency: np.ndarray, seed: int) -> AlertCheck:
         """Fit on out-of-fold head scores; the threshold from the check's own out-of-fold
         readings keeps RECALL_FLOOR of the emergencies."""
-
-        def model() -> LogisticRegression:
-            return LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
-
         oof = np.zeros(len(emergency))
         folds = StratifiedKFold(5, shuffle=True, random_state=seed)
         for fit_idx, test_idx in folds.split(x, emergency):
-            oof[test_idx] = (
-                model().fit(x[fit_idx], emergency[fit_idx]).predict_proba(x[test_idx])[:, 1]
-            )
+            coef, intercept = _fit_signed(x[fit_idx], emergency[fit_idx])
+            oof[test_idx] = _sigmoid(x[test_idx] @ coef + intercept)
         scores = np.sort(oof[emergency])
         threshold = float(scores[int((1 - RECALL_FLOOR) * len(scores))]) if len(scores) else 0.5
-        fitted = model().fit(x, emergency)
-        return cls(tuple(float(c) for c in fitted.coef_[0]), float(fitted.intercept_[0]), threshold)
+        coef, intercept = _fit_signed(x, emergency)
+        return cls(tuple(float(c) for c in coef), float(intercept), threshold)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1 / (1 + np.exp(-np.clip(z, -30, 30))))
+
+
+def _fit_signed(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Class-weighted, L2-penalised logistic regression whose weights keep the signs that
+    POINTS_TO_ALERT and POINTS_AWAY give them (L-BFGS-B with bounds)."""
+    y = y.astype(np.float64)
+    positives = max(y.sum(), 1.0)
+    weight = np.where(y == 1, len(y) / (2 * positives), len(y) / (2 * max(len(y) - positives, 1)))
+    bounds: list[tuple[float | None, float | None]] = []
+    for name in NAMES:
+        if name in POINTS_TO_ALERT:
+            bounds.append((0.0, None))
+        elif name in POINTS_AWAY:
+            bounds.append((None, 0.0))
+        else:
+            bounds.append((None, None))
+    bounds.append((None, None))  # the intercept
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = params[:-1], params[-1]
+        z = x @ w + b
+        p = _sigmoid(z)
+        nll = weight * (np.logaddexp(0, z) - y * z)
+        grad_z = weight * (p - y)
+        grad = np.concatenate([x.T @ grad_z + 2 * PENALTY * w, [grad_z.sum()]])
+        return float(nll.sum() + PENALTY * w @ w), grad
+
+    start = np.zeros(x.shape[1] + 1)
+    result = optimize.minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
+    return result.x[:-1], float(result.x[-1])
 
 
 def hits_for(texts: list[str]) -> list[dict[str, signals.Hit]]:
