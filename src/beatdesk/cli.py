@@ -12,7 +12,13 @@ beatdesk migrate, createsuperuser, … (any Django management command)
 from __future__ import annotations
 
 import os
+import secrets
+import socket
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from beatdesk.core.sweep import Sweeper
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,7 +28,11 @@ def main(argv: list[str] | None = None) -> None:
         # The demo keeps its own home so it never touches a real installation's data.
         os.environ.setdefault("BEATDESK_HOME", os.path.join(os.getcwd(), "var", "demo"))
         os.environ["BEATDESK_DEMO"] = "1"
+    sweeper = None
     if args and args[0] == "worker":
+        worker_id = _option(
+            args, "--worker-id" if os.environ.get("BEATDESK_TASKS") != "rq" else "--name"
+        )
         if os.environ.get("BEATDESK_TASKS") == "rq":
             # RQ's worker runs django.tasks jobs only with the backend's job class. Jobs run
             # in the worker's own process: a forked work-horse would inherit the language
@@ -33,18 +43,40 @@ def main(argv: list[str] | None = None) -> None:
                 "django_tasks_rq.Job",
                 "--worker-class",
                 "rq.worker.SimpleWorker",
+                *([] if "--name" in args else ["--name", worker_id]),
                 *(args[1:] or ["default"]),
             ]
         else:
             args = ["db_worker", *args[1:]]
+            if "--worker-id" not in args:
+                args += ["--worker-id", worker_id]
         _warm_up()
+        sweeper = _start_sweeper(worker_id)
     if not args or args[0] in {"-h", "--help", "help"}:
         print(__doc__)
         if not args:
             return
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["beatdesk", *args])
+    try:
+        execute_from_command_line(["beatdesk", *args])
+    finally:
+        if sweeper is not None:
+            sweeper.stop()
+
+
+def _option(args: list[str], name: str) -> str:
+    """The value given for a worker's id, else a new one (the sweeper knows it by its id)."""
+    if name in args and args.index(name) + 1 < len(args):
+        return args[args.index(name) + 1]
+    return f"{socket.gethostname()[:30]}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _start_sweeper(worker_id: str) -> Sweeper:
+    """The worker's periodic loop: heartbeats, and the sweep of anything left unread."""
+    from beatdesk.core.sweep import start_sweeper
+
+    return start_sweeper(worker_id, os.environ.get("BEATDESK_TASKS") or "database")
 
 
 def _warm_up() -> None:

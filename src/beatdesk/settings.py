@@ -150,6 +150,11 @@ AXES_VERBOSE = False
 # Session lifetimes: idle and absolute, both in minutes.
 BEATDESK_IDLE_TIMEOUT_MINUTES = env_int("BEATDESK_IDLE_TIMEOUT_MINUTES", 30)
 BEATDESK_ABSOLUTE_TIMEOUT_MINUTES = env_int("BEATDESK_ABSOLUTE_TIMEOUT_MINUTES", 12 * 60)
+# The workers' sweeper (core/sweep.py): anything stored and still unread this long is read
+# again; a worker silent this long is gone, and what it left running runs again.
+BEATDESK_SWEEP_GRACE_SECONDS = env_int("BEATDESK_SWEEP_GRACE_SECONDS", 120)
+BEATDESK_SWEEP_EVERY_SECONDS = env_int("BEATDESK_SWEEP_EVERY_SECONDS", 15)
+BEATDESK_WORKER_GONE_SECONDS = env_int("BEATDESK_WORKER_GONE_SECONDS", 60)
 SESSION_COOKIE_AGE = BEATDESK_ABSOLUTE_TIMEOUT_MINUTES * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -6,11 +6,12 @@ from django_tasks_db.models import DBTaskResult
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.cases.models import Case
+from beatdesk.core.sweep import backlog
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
 from beatdesk.publishing.models import Post
 
 
-def counts() -> dict[str, int]:
+def counts() -> dict[str, int | None]:
     pending = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count()
     return {
         "messages": Message.objects.count(),
@@ -20,6 +21,8 @@ def counts() -> dict[str, int]:
         "audit_events": AuditEvent.objects.count(),
         "pending_background_work": pending,
         "failed_background_work": DBTaskResult.objects.filter(status="FAILED").count(),
-        "unrouted_messages": Message.objects.filter(routed_at__isnull=True).count(),
         "dead_letters": InboundPayload.objects.filter(status=InboundPayload.Status.FAILED).count(),
+        # What waits to be read: the oldest unread message's age (null when none) and each
+        # backlog the workers' sweeper clears (core/sweep.py).
+        **backlog(),
     }

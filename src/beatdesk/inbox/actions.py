@@ -375,3 +375,11 @@ def do_retry_payload(payload: InboundPayload) -> Received:
     if payload.status != InboundPayload.Status.FAILED:
         return Received(payload.pk, payload.status, payload.message_id)
     return _ingest(payload.account, payload, payload.body, None)
+
+
+def do_read_stranded(payload: InboundPayload) -> Received:
+    """Finish a delivery whose process stopped after storing it raw (the sweeper calls this
+    once the grace period has passed): normalised and stored, or a dead letter."""
+    if payload.status != InboundPayload.Status.RECEIVED:
+        return Received(payload.pk, payload.status, payload.message_id)
+    return _ingest(payload.account, payload, payload.body, None)

@@ -15,6 +15,7 @@ from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Role, User
 from beatdesk.accounts.policy import reads_force_wide
 from beatdesk.audit.actions import Category, record
+from beatdesk.core.sweep import backlog, grace, overdue
 from beatdesk.inbox.actions import do_retry_payload
 from beatdesk.inbox.models import InboundPayload
 from beatdesk.networks.models import NetworkAccount
@@ -51,7 +52,18 @@ def health(request: HttpRequest) -> HttpResponse:
         }
         for a in accounts
     ]
-    return render(request, "networks/health.html", {"rows": rows})
+    late = overdue()
+    return render(
+        request,
+        "networks/health.html",
+        {
+            "rows": rows,
+            "backlog": backlog(),
+            "overdue": late,
+            "all_read": not any(late.values()),
+            "grace_s": int(grace().total_seconds()),
+        },
+    )
 
 
 def _dead_letter_reader(request: HttpRequest) -> User:

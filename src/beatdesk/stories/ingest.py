@@ -3,8 +3,11 @@
 Triage calls `cluster_triaged` when it finishes a batch of inbox messages; the watches'
 `posts_collected` signal calls `cluster_watch_posts`. Each batch loads the scope's active
 stories (centroids, phrasings, recent times) into an engine, adds the posts in time order
-and writes the stories and members back in one transaction. Both entry points swallow and
-log their own failures: clustering is an aid, and must never lose or hold up a message.
+and writes the stories and members back in one transaction. A post joins stories once: one
+already a member is skipped. Both entry points log their own failures and never raise:
+clustering must never lose or hold up a message. What failed stays unclustered, and the
+workers' sweeper (core/sweep.py) hands it to `stories.tasks` to be clustered again, where a
+failure fails the task.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from beatdesk.stories.engine import Assignment, Post, StoryEngine, StoryState, r
 from beatdesk.stories.models import Story, StoryMember
 
 if TYPE_CHECKING:
+    from beatdesk.monitoring.models import Operation, WatchPost
     from beatdesk.triage.models import Triage
 
 logger = logging.getLogger(__name__)
@@ -212,6 +216,9 @@ def do_cluster(
     posts = sorted(posts, key=lambda p: p.at)
     try:
         _lock_scope(force_id, operation_id)
+        posts = _not_yet_members(posts, member)
+        if not posts:
+            return []
         engine = engine_for(force_id, operation_id, posts)
         done = engine.add_many(posts)
         _save(force_id, operation_id, engine, done, member)
@@ -221,16 +228,31 @@ def do_cluster(
     return done
 
 
-def _quietly(what: str, work: Callable[[], object]) -> None:
+def _not_yet_members(posts: list[Post], member: Callable[[Post], dict[str, Any]]) -> list[Post]:
+    """The posts not in a story yet (read under the scope's lock: a post retried by the
+    sweeper while its first clustering was still running joins once)."""
+    field = next(iter(member(posts[0])))  # message_id or watch_post_id
+    done = set(
+        StoryMember.objects.filter(**{f"{field}__in": [p.key for p in posts]}).values_list(
+            field, flat=True
+        )
+    )
+    return [p for p in posts if p.key not in done]
+
+
+def _quietly(what: str, work: Callable[[], object], *, quietly: bool = True) -> None:
     try:
         with transaction.atomic():  # a savepoint: a failure here leaves the caller's work intact
             work()
     except Exception:  # clustering must never stop a message or a collected post
-        logger.exception("story clustering failed for %s", what)
+        if not quietly:
+            raise
+        logger.exception("story clustering failed for %s; the sweeper will retry it", what)
 
 
-def cluster_triaged(triages: Iterable[Triage]) -> None:
-    """Put freshly triaged inbox messages into the force's stories (never raises)."""
+def cluster_triaged(triages: Iterable[Triage], *, quietly: bool = True) -> None:
+    """Put freshly triaged inbox messages into the force's stories (never raises unless
+    quietly=False, as the sweeper's retry asks)."""
     from beatdesk.triage import signals
 
     by_force: dict[int, list[Post]] = defaultdict(list)
@@ -255,14 +277,44 @@ def cluster_triaged(triages: Iterable[Triage]) -> None:
         _quietly(
             f"inbox of force {force_id}",
             partial(do_cluster, force_id, None, posts, member),
+            quietly=quietly,
         )
 
 
-def cluster_watch_posts(watch_post_ids: list[int]) -> None:
-    """Put freshly collected watch posts into their operation's stories, count their volume
-    and look for spikes (never raises)."""
-    from beatdesk.monitoring.models import WatchPost
+def cluster_messages(message_ids: list[int]) -> None:
+    """Cluster triaged messages whose clustering failed (the sweeper's retry): raises on
+    failure, so the task fails and is tried again later."""
+    from beatdesk.triage.models import Triage
+
+    triages = list(
+        Triage.objects.filter(message_id__in=message_ids)
+        .select_related("message__account")
+        .defer("message__raw", "message__attachments")
+        .order_by("message_id")
+    )
+    cluster_triaged(triages, quietly=False)
+
+
+def _cluster_and_count(
+    operation: Operation,
+    batch: list[Post],
+    posts: list[WatchPost],
+    member: Callable[[Post], dict[str, Any]],
+) -> None:
+    """One transaction: the posts join stories and are counted for spikes together, so a
+    failure in either leaves them unclustered and uncounted, and a retry does both once."""
     from beatdesk.stories import spikes
+
+    done = {a.post.key for a in do_cluster(operation.force_id, operation.pk, batch, member)}
+    joined = [wp for wp in posts if wp.pk in done]
+    if joined:
+        spikes.observe(operation, joined)
+
+
+def cluster_watch_posts(watch_post_ids: list[int], *, quietly: bool = True) -> None:
+    """Put collected watch posts into their operation's stories, count their volume and look
+    for spikes (never raises unless quietly=False)."""
+    from beatdesk.monitoring.models import WatchPost
 
     posts = list(WatchPost.objects.filter(pk__in=watch_post_ids).select_related("watch__operation"))
     signal = rumour_signal([p.text for p in posts])
@@ -277,15 +329,11 @@ def cluster_watch_posts(watch_post_ids: list[int]) -> None:
 
     operations = {wp.watch.operation_id: wp.watch.operation for wp in posts}
     for operation_id, batch in by_operation.items():
-        operation = operations[operation_id]
-        _quietly(
-            f"operation {operation_id}",
-            partial(do_cluster, operation.force_id, operation.pk, batch, member),
-        )
         mine = [wp for wp in posts if wp.watch.operation_id == operation_id]
         _quietly(
-            f"spikes of operation {operation_id}",
-            partial(spikes.observe, operation, mine),
+            f"operation {operation_id}",
+            partial(_cluster_and_count, operations[operation_id], batch, mine, member),
+            quietly=quietly,
         )
 
 

@@ -121,7 +121,16 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
             if reply is not None:
                 replies.append(reply)
     with transaction.atomic():
-        # Another worker may have triaged some of these meanwhile: keep the first reading.
+        # Another worker may have triaged some of these meanwhile (the sweeper re-queues what
+        # waits too long): keep the first reading. The messages' rows are locked first, in
+        # order, so two workers racing on one message store one reading (PostgreSQL; SQLite's
+        # IMMEDIATE transactions already write one at a time).
+        list(
+            Message.objects.select_for_update(no_key=True)
+            .filter(pk__in=[m.pk for m in messages])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         done = set(
             Triage.objects.filter(message_id__in=[m.pk for m in messages]).values_list(
                 "message_id", flat=True

@@ -1,0 +1,22 @@
+"""Background work of stories: clustering again what failed the first time (the workers'
+sweeper hands it here). A failure fails the task, and the sweeper tries again later."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def recluster_messages(message_ids: list[int]) -> None:
+    """Triaged inbox messages that are in no story yet."""
+    from beatdesk.stories.ingest import cluster_messages
+
+    cluster_messages(message_ids)
+
+
+@task()
+def recluster_watch_posts(watch_post_ids: list[int]) -> None:
+    """Collected watch posts that are in no story yet: clustered and counted for spikes."""
+    from beatdesk.stories.ingest import cluster_watch_posts
+
+    cluster_watch_posts(watch_post_ids, quietly=False)
