@@ -5,6 +5,7 @@ printed, never asserted."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,7 @@ def test_bench_on_a_fresh_home_makes_a_throwaway_home_of_its_own(tmp_path: Path)
         assert bench_home != home and (bench_home / "beatdesk.sqlite3").exists()
         assert not (home / "beatdesk.sqlite3").exists()  # the current home is left alone
         assert "Traceback" not in result.stderr
+        shutil.rmtree(bench_home)  # kept by the command for the user to look at
 
 
 def test_bench_on_the_current_home_says_it_must_be_migrated(tmp_path: Path) -> None:
