@@ -139,10 +139,13 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "inbox:index"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login throttling: five failures lock the username from that address for 15 minutes.
+# Login throttling for 15 minutes: five failures lock the username from every address,
+# and twenty from one address lock that address (many people may share it).
 AXES_FAILURE_LIMIT = env_int("BEATDESK_LOGIN_FAILURE_LIMIT", 5)
+BEATDESK_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("BEATDESK_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = env_int("BEATDESK_LOGIN_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "beatdesk.accounts.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False

@@ -11,7 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/public/")
+_OPEN_PREFIXES = ("/static/", "/healthz", "/public/")
+# Only the sign-in pages themselves: the rest of /accounts/ (the shift switch, …) changes
+# the user's state and needs the second factor like everything else.
+_SIGN_IN_PAGES = ("accounts:login", "accounts:second_factor", "accounts:logout")
 
 
 class SessionTimeoutMiddleware:
@@ -42,7 +45,8 @@ class SessionTimeoutMiddleware:
 
 
 class RequireSecondFactorMiddleware:
-    """Every staff role must pass TOTP before seeing anything but the sign-in pages."""
+    """Everyone who signs in (staff and community advisers) must pass TOTP before seeing
+    anything but the sign-in pages."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -51,9 +55,9 @@ class RequireSecondFactorMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and getattr(user, "is_staff_role", False)
             and not user.is_verified()  # type: ignore[union-attr,attr-defined]
             and not request.path.startswith(_OPEN_PREFIXES)
+            and request.path not in {reverse(name) for name in _SIGN_IN_PAGES}
         ):
             return redirect("accounts:second_factor")
         return self.get_response(request)

@@ -16,11 +16,13 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_otp import login as otp_login
+from django_otp.models import VerifyNotAllowed
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from beatdesk.accounts.models import User
 from beatdesk.audit.actions import Category, record
+from beatdesk.core.redirects import safe_next
 
 
 class LoginView(auth_views.LoginView):
@@ -59,7 +61,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         token = request.POST.get("token", "").strip().replace(" ", "")
         allowed, why = device.verify_is_allowed()
-        if not allowed and why and why.get("reason") == "N_FAILED_ATTEMPTS":
+        # django-otp gives the reason as an enum member, never as its name.
+        if not allowed and why and why.get("reason") is VerifyNotAllowed.N_FAILED_ATTEMPTS:
             error = "Too many wrong codes in a row: wait a few seconds, then enter the current one."
         elif device.verify_token(token):
             with transaction.atomic():
@@ -70,7 +73,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                 otp_login(request, device)
                 record(user, Category.AUTHENTICATION, "login.second_factor", user)
             messages.success(request, f"Signed in as {user.display_name}.")
-            return redirect(request.GET.get("next") or settings.LOGIN_REDIRECT_URL)
+            return redirect(
+                safe_next(request, request.GET.get("next"), settings.LOGIN_REDIRECT_URL)
+            )
         with transaction.atomic():
             record(user, Category.AUTHENTICATION, "login.second_factor_failed", user)
         error = (
@@ -110,4 +115,4 @@ def shift(request: HttpRequest) -> HttpResponse:
             if user.on_shift
             else "You are off shift: no new work will be assigned to you.",
         )
-    return redirect(request.POST.get("next") or settings.LOGIN_REDIRECT_URL)
+    return redirect(safe_next(request, request.POST.get("next"), settings.LOGIN_REDIRECT_URL))

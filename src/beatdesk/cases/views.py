@@ -15,6 +15,7 @@ from beatdesk.accounts.policy import MESSAGE_WRITERS
 from beatdesk.cases import actions
 from beatdesk.cases.models import Case
 from beatdesk.cases.queries import access_case, timeline, visible_cases
+from beatdesk.core.redirects import safe_next
 
 
 @login_required
@@ -29,7 +30,7 @@ def create(request: HttpRequest) -> HttpResponse:
         )
     except (ValidationError, ValueError) as exc:
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect(request.POST.get("next") or "inbox:index")
+        return redirect(safe_next(request, request.POST.get("next"), "inbox:index"))
     messages.success(request, f"Case {case.reference} opened from {len(ids)} message(s).")
     return redirect("cases:detail", case.pk)
 

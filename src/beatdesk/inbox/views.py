@@ -14,6 +14,7 @@ from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Area, User
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
+from beatdesk.core.redirects import safe_next
 from beatdesk.inbox.forms import InboxFilterForm
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import (
@@ -225,7 +226,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     from beatdesk.inbox.queries import apply_filter, queue
 
     user: User = request.user  # type: ignore[assignment]
-    back = request.POST.get("next") or "/"
+    back = safe_next(request, request.POST.get("next"), "/")
     query = QueryDict(urlsplit(back).query)
     if request.POST.get("scope") == "filter":
         form = InboxFilterForm(
@@ -277,7 +278,7 @@ def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "; ".join(exc.messages))
     else:
         messages.success(request, f"Undone: {operation.description}.")
-    return redirect(request.POST.get("next") or "/")
+    return redirect(safe_next(request, request.POST.get("next"), "/"))
 
 
 @login_required
