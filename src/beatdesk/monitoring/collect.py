@@ -2,7 +2,9 @@
 
 Like listening to the force's own accounts (networks.actions.do_fetch): what was found is
 stored first, and only then does the watch's cursor move, so a crash or restart collects
-the same items again and the database constraint drops the repeats. Rate limits and server
+the same items again and the database constraint drops the repeats. An item that cannot be
+read is kept verbatim with the reason as the watch's dead letter (UnreadableItem), shown
+beside the inbox's on the dead-letters page and read again from there. Rate limits and server
 failures back off exponentially with jitter, never earlier than the network asked.
 """
 
@@ -14,12 +16,14 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import QuerySet
 
+from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
+from beatdesk.core.digest import sha256_hex
 from beatdesk.monitoring.actions import do_store_posts
-from beatdesk.monitoring.collectors import collector_for
-from beatdesk.monitoring.models import Watch
+from beatdesk.monitoring.collectors import Unread, collector_for, reader_for
+from beatdesk.monitoring.models import UnreadableItem, Watch, WatchPost
 from beatdesk.networks.actions import REFUSED_BACKOFF_S, backoff_seconds
-from beatdesk.networks.base import NetworkRefused, RateLimited, TransientError
+from beatdesk.networks.base import NetworkRefused, PayloadError, RateLimited, TransientError
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ def do_collect(watch: Watch, *, force: bool = False) -> CollectOutcome:
         return CollectOutcome(watch.pk, name, "refused", detail=str(exc))
     with transaction.atomic():
         stored = do_store_posts(watch, found.posts)
+        keep_unreadable(watch, found.unread)
         # The cursor moves only now that everything found is stored.
         Watch.objects.filter(pk=watch.pk).update(
             cursor=found.cursor,
@@ -91,10 +96,60 @@ def do_collect(watch: Watch, *, force: bool = False) -> CollectOutcome:
             next_attempt_at=None,
         )
         watch.cursor = found.cursor
-    detail = f"{found.unreadable} unreadable item(s) skipped" if found.unreadable else ""
+    detail = f"{found.unreadable} unreadable item(s) kept as dead letters" if found.unread else ""
     return CollectOutcome(watch.pk, name, "collected", len(found.posts), len(stored), detail)
 
 
 def collect_due_watches() -> list[CollectOutcome]:
     """One round: every watch that collects now, each once (the poller calls this)."""
     return [do_collect(w) for w in collecting_watches() if collector_for(w.network) is not None]
+
+
+def keep_unreadable(watch: Watch, unread: list[Unread]) -> list[UnreadableItem]:
+    """Keep what the network sent and could not be read, once each (a repeat after a restart
+    is the same bytes), as the watch's dead letters."""
+    if not unread:
+        return []
+    items = {
+        sha256_hex(u.raw): UnreadableItem(
+            watch=watch, network=watch.network, body=u.raw, sha256=sha256_hex(u.raw), error=u.error
+        )
+        for u in unread
+    }
+    with transaction.atomic():
+        UnreadableItem.objects.bulk_create(items.values(), ignore_conflicts=True)
+        record_system(
+            "watch",
+            Category.COLLECTION,
+            "watch.unreadable_kept",
+            watch,
+            justification=f"{len(items)} item(s) the network sent could not be read",
+            payload=sorted(items),
+        )
+    return list(items.values())
+
+
+def do_reread_item(item: UnreadableItem) -> str:
+    """Read a watch's dead letter again (after a connector fix): "stored", "duplicate", or
+    PayloadError when it still cannot be read (the reason is kept)."""
+    if item.read_at is not None:
+        return "stored"
+    reader = reader_for(item.network)
+    try:
+        if reader is None:
+            raise PayloadError(f"no collector reads {item.network} items")
+        post = reader(item.body)
+    except PayloadError as exc:
+        UnreadableItem.objects.filter(pk=item.pk).update(error=str(exc))
+        raise
+    with transaction.atomic():
+        stored = do_store_posts(item.watch, [post])
+        kept = (
+            WatchPost.objects.filter(
+                watch=item.watch, network=post.network, external_id=post.external_id[:200]
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+        UnreadableItem.objects.filter(pk=item.pk).update(read_at=now(), watch_post=kept, error="")
+    return "stored" if stored else "duplicate"

@@ -191,3 +191,30 @@ class WatchPost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network}:{self.external_id}"
+
+
+class UnreadableItem(models.Model):
+    """An item a watch's network sent that could not be read: a dead letter, kept verbatim
+    with the reason as the inbox keeps its own, until it is read again after a fix. It goes
+    with the watch's operation at retention, as the watch's posts do."""
+
+    watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="unreadable_items")
+    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    body = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    error = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was read again and stored as a post."
+    )
+    watch_post = models.ForeignKey(
+        WatchPost, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["watch", "sha256"], name="unreadable_item_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"unreadable {self.network} item for watch {self.watch_id}"

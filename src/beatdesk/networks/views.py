@@ -18,6 +18,9 @@ from beatdesk.audit.actions import Category, record
 from beatdesk.core.sweep import backlog, grace, overdue
 from beatdesk.inbox.actions import do_retry_payload
 from beatdesk.inbox.models import InboundPayload
+from beatdesk.monitoring.collect import do_reread_item
+from beatdesk.monitoring.models import UnreadableItem
+from beatdesk.networks.base import PayloadError
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import CONNECTORS
 
@@ -86,8 +89,15 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
         .order_by("-received_at")
     )
     page = Paginator(failed, 50).get_page(request.GET.get("page"))
-    if page.object_list:
-        with transaction.atomic():
+    # What watches collected is kept apart from the inbox: listed apart, and each view
+    # audited with the watches' purposes.
+    unread_items = list(
+        UnreadableItem.objects.filter(watch__operation__force=user.force, read_at__isnull=True)
+        .select_related("watch__operation")
+        .order_by("-received_at")[:50]
+    )
+    with transaction.atomic():
+        if page.object_list:
             ids = [p.pk for p in page.object_list]
             record(
                 user,
@@ -98,7 +108,47 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
                 justification="checking deliveries that could not be read",
                 payload=ids,
             )
-    return render(request, "networks/dead_letters.html", {"page": page})
+        if unread_items:
+            ids = [i.pk for i in unread_items]
+            purposes = sorted({i.watch.purpose for i in unread_items})
+            record(
+                user,
+                Category.CONSULTATION,
+                "watch_dead_letters.view",
+                object_type="monitoring.unreadableitem",
+                object_id=f"{min(ids)}..{max(ids)}",
+                justification=(
+                    "checking watch items that could not be read; purpose: " + "; ".join(purposes)
+                )[:500],
+                payload=ids,
+            )
+    return render(
+        request, "networks/dead_letters.html", {"page": page, "unread_items": unread_items}
+    )
+
+
+@login_required
+@require_POST
+def retry_watch_item(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _dead_letter_reader(request)
+    item = get_object_or_404(
+        UnreadableItem.objects.select_related("watch"), pk=pk, watch__operation__force=user.force
+    )
+    with transaction.atomic():
+        record(
+            user,
+            Category.ALTERATION,
+            "dead_letter.retried",
+            item,
+            justification=f"purpose: {item.watch.purpose}"[:500],
+        )
+    try:
+        outcome = do_reread_item(item)
+    except PayloadError as exc:
+        messages.error(request, f"Still unreadable: {exc}")
+    else:
+        messages.success(request, f"Read it: the watch's post is now {outcome}.")
+    return redirect("networks:dead_letters")
 
 
 @login_required

@@ -2,17 +2,19 @@
 
 A collector is given the watch (its term and its cursor) and returns the posts found since
 the cursor, oldest first, each with the network's JSON for it verbatim, and the cursor to
-resume from once they are stored. Failures are the network contract's errors
+resume from once they are stored, and the items it could not read, verbatim with the
+reason (they become the watch's dead letters). Failures are the network contract's errors
 (networks.base): RateLimited, TransientError, NetworkRefused.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from beatdesk.networks.base import Budget
+from beatdesk.networks.base import Budget, PayloadError
 
 if TYPE_CHECKING:
     from beatdesk.monitoring.actions import CollectedPost
@@ -20,14 +22,54 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Unread:
+    """An item the network sent that could not be read: verbatim, and why."""
+
+    raw: str
+    error: str
+
+
+@dataclass(frozen=True)
 class Collection:
     posts: list[CollectedPost]
     cursor: str
     budget: Budget = field(default_factory=Budget)
-    unreadable: int = 0  # items the network sent that could not be read (skipped, counted)
+    unread: list[Unread] = field(default_factory=list)  # kept as dead letters
+
+    @property
+    def unreadable(self) -> int:
+        return len(self.unread)
 
 
 Collector = Callable[["Watch"], Collection]
+# One item as the collector stored it (raw) read again: a post, or PayloadError.
+Reader = Callable[[str], "CollectedPost"]
+
+
+def reader_for(network: str) -> Reader | None:
+    """How a network's dead letters are read again after a fix."""
+    if network == "mastodon":
+        from beatdesk.monitoring.collectors.mastodon import read
+    elif network == "bluesky":
+        from beatdesk.monitoring.collectors.bluesky import read
+    elif network == "x":
+        from beatdesk.monitoring.collectors.x import read
+    elif network == "rss":
+        from beatdesk.monitoring.collectors.rss import read
+    else:
+        return None
+    return read
+
+
+def parsed(raw: str) -> dict[str, Any]:
+    """A stored JSON item as a dict (PayloadError when it is not one)."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PayloadError("not a JSON object")
+    return data
 
 
 def collector_for(network: str) -> Collector | None:

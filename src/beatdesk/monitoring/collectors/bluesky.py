@@ -12,7 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from beatdesk.monitoring.actions import CollectedPost, raw_json
-from beatdesk.monitoring.collectors import Collection
+from beatdesk.monitoring.collectors import Collection, Unread, parsed
 from beatdesk.monitoring.rules import hashtag_of
 from beatdesk.networks.base import Budget, NetworkRefused, PayloadError, TransientError, parse_time
 from beatdesk.networks.bluesky.client import Credentials, XrpcClient
@@ -98,11 +98,15 @@ def collect(watch: Watch) -> Collection:
             break
         params["cursor"] = api_cursor
     posts: list[CollectedPost] = []
-    unreadable = 0
+    unread: list[Unread] = []
     for _uri, (_at, view) in sorted(taken.items(), key=lambda pair: (pair[1][0], pair[0])):
         try:
             posts.append(post_of(view))
-        except PayloadError:
-            unreadable += 1
+        except PayloadError as exc:
+            unread.append(Unread(raw_json(view), str(exc)))
     cursor = newest[1] if newest is not None else watch.cursor
-    return Collection(posts, cursor, budget, unreadable)
+    return Collection(posts, cursor, budget, unread)
+
+
+def read(raw: str) -> CollectedPost:
+    return post_of(parsed(raw))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from beatdesk.monitoring.actions import CollectedPost, raw_json
-from beatdesk.monitoring.collectors import Collection
+from beatdesk.monitoring.collectors import Collection, Unread
 from beatdesk.monitoring.rules import hashtag_of
 from beatdesk.networks.base import Budget, NetworkRefused, PayloadError, TransientError
 from beatdesk.networks.mastodon.client import MastodonClient, client_for
@@ -83,24 +83,25 @@ def collect(watch: Watch) -> Collection:
             break  # caught up, or the instance is not paging forward: never loop
         after = newest
     posts: list[CollectedPost] = []
-    unreadable = 0
+    unread: list[Unread] = []
     for status_id in sorted(found, key=_order):
         raw = raw_json(found[status_id])
         try:
-            item = normalise_status(raw)
-        except PayloadError:
-            unreadable += 1
-            continue
-        posts.append(
-            CollectedPost(
-                network="mastodon",
-                external_id=item.external_id,
-                author_handle=item.author_handle,
-                text=item.text,
-                posted_at=item.created_at,
-                raw=raw,
-                language=item.language,
-            )
-        )
+            posts.append(read(raw))
+        except PayloadError as exc:
+            unread.append(Unread(raw, str(exc)))
     newest_id = max([cursor, *found], key=_order) if found else cursor
-    return Collection(posts, newest_id, budget, unreadable)
+    return Collection(posts, newest_id, budget, unread)
+
+
+def read(raw: str) -> CollectedPost:
+    item = normalise_status(raw)
+    return CollectedPost(
+        network="mastodon",
+        external_id=item.external_id,
+        author_handle=item.author_handle,
+        text=item.text,
+        posted_at=item.created_at,
+        raw=raw,
+        language=item.language,
+    )

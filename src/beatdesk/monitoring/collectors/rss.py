@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from beatdesk.monitoring.actions import CollectedPost
-from beatdesk.monitoring.collectors import Collection
+from beatdesk.monitoring.collectors import Collection, Unread
 from beatdesk.networks.base import PayloadError
 from beatdesk.networks.rss.client import FeedClient
 from beatdesk.networks.rss.inbound import fetch_feed, normalise_entry
@@ -22,22 +22,23 @@ if TYPE_CHECKING:
 def collect(watch: Watch) -> Collection:
     result = fetch_feed(FeedClient(watch.query), watch.cursor)
     posts: list[CollectedPost] = []
-    unreadable = 0
+    unread: list[Unread] = []
     for body in result.bodies:
         try:
-            item = normalise_entry(body)
-        except PayloadError:
-            unreadable += 1
-            continue
-        posts.append(
-            CollectedPost(
-                network="rss",
-                external_id=item.external_id,
-                author_handle=item.author_handle,
-                text=item.text,
-                posted_at=item.created_at,
-                raw=body,
-                language=item.language,
-            )
-        )
-    return Collection(posts, result.cursor, result.budget, unreadable)
+            posts.append(read(body))
+        except PayloadError as exc:
+            unread.append(Unread(body, str(exc)))
+    return Collection(posts, result.cursor, result.budget, unread)
+
+
+def read(raw: str) -> CollectedPost:
+    item = normalise_entry(raw)
+    return CollectedPost(
+        network="rss",
+        external_id=item.external_id,
+        author_handle=item.author_handle,
+        text=item.text,
+        posted_at=item.created_at,
+        raw=raw,
+        language=item.language,
+    )

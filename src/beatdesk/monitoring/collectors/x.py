@@ -14,7 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from beatdesk.monitoring.actions import CollectedPost, raw_json
-from beatdesk.monitoring.collectors import Collection
+from beatdesk.monitoring.collectors import Collection, Unread, parsed
 from beatdesk.monitoring.rules import hashtag_of, point_of
 from beatdesk.networks.base import Budget, NetworkRefused, PayloadError, TransientError
 from beatdesk.networks.x.client import DEFAULT_API_BASE, request
@@ -153,10 +153,17 @@ def collect(watch: Watch) -> Collection:
             break
         params["next_token"] = str(next_token)
     posts: list[CollectedPost] = []
-    unreadable = 0
+    unread: list[Unread] = []
     for post_id in sorted(bodies, key=_order):
         try:
             posts.append(_post(bodies[post_id]))
-        except PayloadError:
-            unreadable += 1
-    return Collection(posts, newest, budget, unreadable)
+        except PayloadError as exc:
+            unread.append(Unread(raw_json(bodies[post_id]), str(exc)))
+    return Collection(posts, newest, budget, unread)
+
+
+def read(raw: str) -> CollectedPost:
+    body = parsed(raw)
+    if not isinstance(body.get("data"), dict) or not isinstance(body.get("includes"), dict):
+        raise PayloadError("an X post needs its data and includes")
+    return _post(body)
