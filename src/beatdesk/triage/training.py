@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from beatdesk.triage import signals
+from beatdesk.triage import onnx_export, signals
 from beatdesk.triage.alert_check import AlertCheck, hits_for
 from beatdesk.triage.alert_check import design as alert_design
 from beatdesk.triage.bundle import Bundle, Head
@@ -28,7 +28,7 @@ from beatdesk.triage.datasets import (
     load,
     split,
 )
-from beatdesk.triage.encoder import TrainSettings, encoder_proba, fine_tune
+from beatdesk.triage.encoder import Export, TrainSettings, adapter_of, encoder_proba, fine_tune
 from beatdesk.triage.engine import is_emergency, read_many
 from beatdesk.triage.features import FeatureSet, Idf, text_key
 from beatdesk.triage.profanity import (
@@ -99,6 +99,13 @@ def grade_labels(examples: Examples) -> list[str]:
 class TrainResult:
     bundle: Bundle
     report: dict[str, Any]
+
+    def save(self, path: Path) -> None:
+        """The bundle, and beside it the ONNX export of its encoder that the product reads."""
+        self.bundle.save(path)
+        adapter = adapter_of(self.bundle.meta)
+        if adapter is not None:
+            onnx_export.export(adapter, Export.beside(path))
 
 
 def train(

@@ -1,4 +1,5 @@
-"""`beatdesk triage eval|train|retrain`: measure, build and improve the triage models."""
+"""`beatdesk triage eval|train|retrain|export-onnx`: measure, build and improve the triage
+models."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from beatdesk.triage.bundle import DEFAULT_BUNDLE, ModelMissing, load_bundle
 from beatdesk.triage.datasets import TASKS, DataError
+from beatdesk.triage.encoder import EncoderMissing, Export, adapter_of
+from beatdesk.triage.onnx_export import export, require_train_extra
 
 
 class Command(BaseCommand):
@@ -44,11 +47,23 @@ class Command(BaseCommand):
         )
         rt = sub.add_parser("retrain", help="learn from staff corrections; report before and after")
         rt.add_argument("--out", type=Path, default=None)
+        ex = sub.add_parser(
+            "export-onnx",
+            help="write the ONNX export of a model's abuse encoder (the product reads it)",
+        )
+        ex.add_argument("--model", type=Path, default=DEFAULT_BUNDLE)
+        ex.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            help="the .onnx file to write (default: beside the model, as training writes it); "
+            "the tokenizer goes beside it",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            getattr(self, f"_{options['what']}")(options)
-        except (DataError, ModelMissing) as exc:
+            getattr(self, "_" + options["what"].replace("-", "_"))(options)
+        except (DataError, ModelMissing, EncoderMissing) as exc:
             raise CommandError(str(exc)) from exc
 
     def _eval(self, options: dict[str, Any]) -> None:
@@ -67,6 +82,7 @@ class Command(BaseCommand):
     def _train(self, options: dict[str, Any]) -> None:
         from beatdesk.triage.training import train
 
+        require_train_extra()
         if not options["data"].exists():
             raise CommandError(f"{options['data']}: no such folder (the shared datasets)")
         keep = options["keep_abuse_from"]
@@ -76,15 +92,39 @@ class Command(BaseCommand):
             keep_abuse=load_bundle(keep) if keep else None,
             progress=self.stderr.write,
         )
-        result.bundle.save(options["out"])
+        result.save(options["out"])
         report = {
             "model": str(options["out"]),
+            "encoder_export": str(Export.beside(options["out"]).graph),
             "meta": result.bundle.meta,
             "held_out": result.report,
         }
         if options["report"]:
             options["report"].write_text(json.dumps(report, indent=2) + "\n")
         self.stdout.write(json.dumps(report))
+
+    def _export_onnx(self, options: dict[str, Any]) -> None:
+        require_train_extra()
+        bundle = load_bundle(options["model"])
+        adapter = adapter_of(bundle.meta)
+        if adapter is None:
+            raise CommandError(f"{options['model']} has no abuse encoder to export")
+        out = options["out"]
+        target = Export.beside(options["model"])
+        if out is not None:
+            target = Export(out, out.with_suffix(".tokenizer.json"))
+        written = export(adapter, target)
+        self.stdout.write(
+            json.dumps(
+                {
+                    "model": str(options["model"]),
+                    "onnx": str(written.graph),
+                    "tokenizer": str(written.tokenizer),
+                    "adapter_sha256": adapter.sha256,
+                    "bytes": written.graph.stat().st_size,
+                }
+            )
+        )
 
     def _retrain(self, options: dict[str, Any]) -> None:
         from beatdesk.triage.retrain import retrain
