@@ -16,6 +16,7 @@ from beatdesk.accounts.policy import is_active_staff
 from beatdesk.audit.actions import Category, record
 from beatdesk.triage.actions import RULE_EDITORS, check_acknowledge_alert, check_correct_triage
 from beatdesk.triage.forms import CorrectionForm, RoutingRuleForm
+from beatdesk.triage.models import Alert
 from beatdesk.triage.queries import open_alerts, rules_for
 
 
@@ -26,12 +27,34 @@ def alerts(request: HttpRequest) -> HttpResponse:
     alerts_open = open_alerts(user) if is_active_staff(user) else None
     found = list(alerts_open[:2]) if alerts_open is not None else []
     more = max(alerts_open.count() - len(found), 0) if alerts_open is not None else 0
+    _audit_alerts_shown(request, user, found)
     missed = 0
     if user.role in ("supervisor", "administrator"):
         from beatdesk.inbox.queries import queue
 
         missed = queue(user, "breached").count()
     return render(request, "triage/_alerts.html", {"alerts": found, "more": more, "missed": missed})
+
+
+def _audit_alerts_shown(request: HttpRequest, user: User, shown: list[Alert]) -> None:
+    """The bar shows a grade-1 message's text: a consultation, as on the message page. It
+    polls every few seconds, so each message is recorded once per session, when it first
+    shows, not at every poll."""
+    already = set(request.session.get("beatdesk_alerts_audited", []))
+    fresh = [alert.message for alert in shown if alert.message_id not in already]
+    if not fresh:
+        return
+    with transaction.atomic():
+        for message in fresh:
+            record(
+                user,
+                Category.CONSULTATION,
+                "message.view",
+                message,
+                justification="shown in the emergency alert bar",
+            )
+    # The newest few hundred are enough: an alert that old is long acknowledged.
+    request.session["beatdesk_alerts_audited"] = [*already, *(m.pk for m in fresh)][-300:]
 
 
 @login_required
