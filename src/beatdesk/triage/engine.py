@@ -80,7 +80,12 @@ def grade_and_type(
     hits = signals.find(text) if hits is None else hits
     reasons = []
     threat, now, vulnerable, past = (hits.get(k) for k in ("threat", "now", "vulnerable", "past"))
-    emergency = is_emergency(hits, p_emergency, threshold) if alert is None else alert > 0
+    if alert is None:
+        emergency = is_emergency(hits, p_emergency, threshold)
+    else:
+        # An update from the scene or hearsay still needs a model that is fairly sure.
+        settled = hits.get("attended") or hits.get("hearsay")
+        emergency = alert > 0 and not (settled and p_emergency < SETTLED_THRESHOLD)
     if emergency:
         contact_type = "emergency"
         if alert is not None:

@@ -362,8 +362,8 @@ LOST = _cue(
     "lost or found property",
     [
         r"lost (?:my|our|a|his|her)",
-        r"(?:found|handed in) (?:a|an|some|this)\s+(?:\w+\s+)?(?:wallet|purse|phone|keys?|bag|"
-        r"card|bike|dog|cat|passport|ring|watch)",
+        r"(?:found|handed in|handed)\s+(?:a|an|some|this|these|my)\s+(?:[\w-]+\s+){0,2}"
+        r"(?:wallet|purse|phone|keys?|bag|card|bike|dog|cat|passport|ring|watch|glasses)",
         r"lost property",
         r"dropped (?:my|a)",
         r"left (?:my|a) \w+ on",
