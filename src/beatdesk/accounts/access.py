@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 
 from beatdesk.audit.actions import Category, record
 
@@ -29,3 +30,26 @@ def refuse(user: User, object_type: str, object_id: object, reason: str) -> NoRe
             justification=reason,
         )
     raise AccessRefused(reason)
+
+
+class NotFoundOrHidden(Http404):
+    """No such record, or one this user may not see: the same answer either way, so that
+    nobody learns which ids exist by trying them."""
+
+
+def hide(user: User, object_type: str, object_id: object, reason: str, *, exists: bool) -> NoReturn:
+    """Answer 404 for a record the door did not find for this user, audited as a refusal
+    (the log says whether it exists; the person is told nothing either way).
+
+    A page a role may not open at all is refused with `refuse` (403): that answer says
+    nothing about any id."""
+    with transaction.atomic():
+        record(
+            user,
+            Category.AUTHORIZATION,
+            "access.refused",
+            object_type=object_type,
+            object_id=str(object_id),
+            justification=reason if exists else "no such record",
+        )
+    raise NotFoundOrHidden("Not found.")

@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import hide, refuse
 from beatdesk.accounts.policy import is_active_staff, reads_force_wide, team_ids
 from beatdesk.audit.actions import Category, record
 from beatdesk.cases.models import Case
@@ -29,9 +28,15 @@ def visible_cases(user: User) -> QuerySet[Case]:
 def access_case(user: User, case_id: int, *, purpose: str) -> Case:
     found = visible_cases(user).select_related("team", "assignee").filter(pk=case_id).first()
     if found is None:
-        if not Case.objects.filter(pk=case_id).exists():
-            raise Http404("No such case")
-        refuse(user, "cases.case", case_id, "the case belongs to another team")
+        if not is_active_staff(user):
+            refuse(user, "cases.case", case_id, "cases are for staff")
+        hide(
+            user,
+            "cases.case",
+            case_id,
+            "the case belongs to another team",
+            exists=Case.objects.filter(pk=case_id).exists(),
+        )
     with transaction.atomic():
         record(user, Category.CONSULTATION, "case.view", found, justification=purpose)
     return found

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import hide, refuse
 from beatdesk.accounts.policy import is_active_staff, reads_force_wide, team_ids
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.digest import digest_of
@@ -40,9 +39,15 @@ def access_message(user: User, message_id: int, *, purpose: str) -> Message:
         .first()
     )
     if found is None:
-        if not Message.objects.filter(pk=message_id).exists():
-            raise Http404("No such message")
-        refuse(user, "inbox.message", message_id, "the message is outside the user's teams")
+        if not is_active_staff(user):
+            refuse(user, "inbox.message", message_id, "messages are for staff")
+        hide(
+            user,
+            "inbox.message",
+            message_id,
+            "the message is outside the user's teams",
+            exists=Message.objects.filter(pk=message_id).exists(),
+        )
     with transaction.atomic():
         record(user, Category.CONSULTATION, "message.view", found, justification=purpose)
     return found

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Count, Max, QuerySet
-from django.http import Http404
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import hide, refuse
 from beatdesk.accounts.models import Role
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.audit.actions import Category, record
@@ -55,9 +54,15 @@ def access_operation(user: User, operation_id: int) -> Operation:
     """One operation, for a member of staff of its force (refusals are audited)."""
     found = visible_operations(user).select_related("owner").filter(pk=operation_id).first()
     if found is None:
-        if not Operation.objects.filter(pk=operation_id).exists():
-            raise Http404("No such operation")
-        refuse(user, "monitoring.operation", operation_id, "the operation is another force's")
+        if not is_active_staff(user):
+            refuse(user, "monitoring.operation", operation_id, "monitoring is for staff")
+        hide(
+            user,
+            "monitoring.operation",
+            operation_id,
+            "the operation is another force's",
+            exists=Operation.objects.filter(pk=operation_id).exists(),
+        )
     return found
 
 
@@ -70,9 +75,15 @@ def access_watch(user: User, watch_id: int) -> Watch:
         .first()
     )
     if found is None:
-        if not Watch.objects.filter(pk=watch_id).exists():
-            raise Http404("No such watch")
-        refuse(user, "monitoring.watch", watch_id, "the watch is another force's")
+        if not is_active_staff(user):
+            refuse(user, "monitoring.watch", watch_id, "monitoring is for staff")
+        hide(
+            user,
+            "monitoring.watch",
+            watch_id,
+            "the watch is another force's",
+            exists=Watch.objects.filter(pk=watch_id).exists(),
+        )
     return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.cases.actions import check_create_case
@@ -46,7 +47,7 @@ def test_an_officer_reads_own_teams_cases_and_is_refused_others(users, two_messa
     ).message_id
     do_route(other_id)
     other = check_create_case(users["dana.desk"], [other_id], title="Canal")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Http404):  # as if it did not exist: ids cannot be probed
         access_case(users["pcso.patel"], other.pk, purpose="test")
     assert AuditEvent.objects.filter(action="access.refused").count() == 1
 
