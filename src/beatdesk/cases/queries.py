@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -11,6 +12,8 @@ from beatdesk.accounts.access import hide, refuse
 from beatdesk.accounts.policy import is_active_staff, reads_force_wide, team_ids
 from beatdesk.audit.actions import Category, record
 from beatdesk.cases.models import Case
+from beatdesk.inbox.models import Message
+from beatdesk.inbox.queries import visible_messages
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -42,13 +45,47 @@ def access_case(user: User, case_id: int, *, purpose: str) -> Case:
     return found
 
 
-def timeline(case: Case) -> list[Any]:
-    """Everything done to the case and its messages, from the audit log, oldest first."""
+@dataclass(frozen=True)
+class CaseMessages:
+    """The messages of a case one person may read, and how many are withheld from them."""
+
+    shown: list[Message]
+    withheld: int
+
+
+def case_messages(user: User, case: Case) -> CaseMessages:
+    """A case's messages for a person to read: only those of teams this user may see (a case
+    can hold messages of several teams); each one shown is a consultation in the audit log."""
+    shown = list(
+        visible_messages(user)
+        .filter(cases=case)
+        .select_related("account", "triage")
+        .order_by("received_at", "id")
+    )
+    withheld = case.messages.count() - len(shown)
+    if shown:
+        with transaction.atomic():
+            for message in shown:
+                record(
+                    user,
+                    Category.CONSULTATION,
+                    "message.view",
+                    message,
+                    justification=f"linked to case {case.reference}",
+                )
+    return CaseMessages(shown, withheld)
+
+
+def timeline(user: User, case: Case) -> list[Any]:
+    """Everything done to the case and to those of its messages this user may see, from the
+    audit log, oldest first."""
     from django.db.models import Q
 
     from beatdesk.audit.models import AuditEvent
 
-    message_ids = [str(pk) for pk in case.messages.values_list("pk", flat=True)]
+    message_ids = [
+        str(pk) for pk in visible_messages(user).filter(cases=case).values_list("pk", flat=True)
+    ]
     return list(
         AuditEvent.objects.filter(
             Q(object_type="cases.case", object_id=str(case.pk))

@@ -14,7 +14,7 @@ from beatdesk.accounts.models import User
 from beatdesk.accounts.policy import MESSAGE_WRITERS
 from beatdesk.cases import actions
 from beatdesk.cases.models import Case
-from beatdesk.cases.queries import access_case, timeline, visible_cases
+from beatdesk.cases.queries import access_case, case_messages, timeline, visible_cases
 from beatdesk.core.redirects import safe_next
 
 
@@ -39,14 +39,16 @@ def create(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     case = access_case(user, pk, purpose="opened the case")
+    linked = case_messages(user, case)
     return render(
         request,
         "cases/detail.html",
         {
             "case": case,
-            "linked": case.messages.select_related("account", "triage").order_by("received_at"),
+            "linked": linked.shown,
+            "withheld": linked.withheld,
             "notes": case.notes.select_related("author"),
-            "events": timeline(case),
+            "events": timeline(user, case),
             "statuses": Case.Status.choices,
             "can_write": user.role in MESSAGE_WRITERS,
         },
