@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import User
-from beatdesk.accounts.policy import MESSAGE_WRITERS
+from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.cases import actions
 from beatdesk.cases.models import Case
 from beatdesk.cases.queries import access_case, case_messages, timeline, visible_cases
@@ -58,6 +59,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    if not is_active_staff(user):
+        refuse(user, "cases.case", "list", "cases are for staff")
     cases = (
         visible_cases(user)
         .select_related("team", "assignee")

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import User
+from beatdesk.accounts.policy import is_active_staff
 from beatdesk.cases.queries import visible_cases
 from beatdesk.core.clock import now
 from beatdesk.monitoring import actions
@@ -51,6 +52,8 @@ def _field_errors(form: OperationForm | WatchForm, exc: ValidationError) -> None
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if not is_active_staff(user):
+        refuse(user, "monitoring.operation", "list", "monitoring is for staff")
     at = now()
     collecting = Q(
         watches__status=Watch.Status.ACTIVE,

@@ -1,5 +1,5 @@
-"""Reading publishing: a group's posts and their outcomes, replies to our posts, what waits
-for approval, and the month's calendar."""
+"""Reading publishing: the door to posts (drafts included), a group's posts and their
+outcomes, replies to our posts, what waits for approval, and the month's calendar."""
 
 from __future__ import annotations
 
@@ -8,18 +8,108 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from beatdesk.accounts.access import hide, refuse
+from beatdesk.accounts.models import Role
+from beatdesk.accounts.policy import is_active_staff, team_ids
+from beatdesk.audit.actions import Category, record
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
-from beatdesk.publishing.approvals import may_approve
-from beatdesk.publishing.delivery import DELETABLE, EDITABLE, GUARANTEES
+from beatdesk.publishing.approvals import APPROVERS, may_approve
+from beatdesk.publishing.compose import WRITERS
+from beatdesk.publishing.delivery import DELETABLE, EDITABLE, GUARANTEES, due_appeals
 from beatdesk.publishing.models import Post
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
     from beatdesk.networks.models import NetworkAccount
+
+
+# Who opens publishing's pages: the roles that write posts. Analysts and community
+# advisers do not see drafts; analysts read what went out through analytics.
+PUBLISHING_READERS = WRITERS
+
+
+def may_read_posts(user: User) -> bool:
+    return is_active_staff(user) and user.force_id is not None and user.role in PUBLISHING_READERS
+
+
+def check_publishing_page(user: User, page: str) -> None:
+    """Refuse (403, audited) a role that may not open publishing's pages at all."""
+    if not may_read_posts(user):
+        refuse(user, "publishing.post", page, "publishing is for the roles that write posts")
+
+
+def check_approvals_page(user: User) -> None:
+    if not (may_read_posts(user) and user.role in APPROVERS):
+        refuse(user, "publishing.post", "approvals", "only supervisors and administrators approve")
+
+
+def visible_posts(user: User) -> QuerySet[Post]:
+    """Posts this user may see, drafts included: the force's for the desk, supervisors and
+    administrators; for an officer, their own, those on their own or their teams' accounts,
+    and whatever the force has already published."""
+    if not may_read_posts(user):
+        return Post.objects.none()
+    force_posts = Post.objects.filter(force=user.force)
+    if user.role != Role.OFFICER:
+        return force_posts
+    return force_posts.filter(
+        Q(author=user)
+        | Q(account__owner=user)
+        | Q(account__owning_team_id__in=team_ids(user))
+        | Q(status=Post.Status.SENT)
+    )
+
+
+def access_post(user: User, group: str, *, purpose: str) -> list[Post]:
+    """The posts of one written-once group this user may see, for a person to read: checked
+    against role and team, and audited. Another's draft answers as if it did not exist."""
+    check_publishing_page(user, group)
+    posts = list(
+        visible_posts(user)
+        .filter(group=group)
+        .select_related("account", "author", "previous_part")
+        .order_by("account__kind", "account__handle", "part")
+    )
+    if not posts:
+        hide(
+            user,
+            "publishing.post",
+            group,
+            "the post is another team's draft",
+            exists=Post.objects.filter(group=group).exists(),
+        )
+    with transaction.atomic():
+        record(user, Category.CONSULTATION, "post.viewed", posts[0], justification=purpose)
+    return posts
+
+
+def audit_post_list(user: User, posts: list[Post], where: str) -> None:
+    """A page listing posts (drafts among them) is one consultation of the posts shown."""
+    ids = [p.pk for p in posts]
+    if not ids:
+        return
+    with transaction.atomic():
+        record(
+            user,
+            Category.CONSULTATION,
+            "post.list",
+            object_type="publishing.post",
+            object_id=f"{min(ids)}..{max(ids)}",
+            justification=where,
+            payload=ids,
+        )
+
+
+def appeals_due(user: User) -> QuerySet[Post]:
+    """Appeals whose review date has come, of those this user may see."""
+    if not may_read_posts(user) or user.force is None:
+        return Post.objects.none()
+    return due_appeals(user.force).filter(pk__in=visible_posts(user).values("pk"))
 
 
 @dataclass
@@ -88,7 +178,8 @@ def our_post_answered(message: Message) -> Post | None:
 def awaiting(user: User) -> list[Post]:
     """The first post of every group waiting for a step this person may take."""
     posts = (
-        Post.objects.filter(force=user.force, status=Post.Status.AWAITING_APPROVAL)
+        visible_posts(user)
+        .filter(status=Post.Status.AWAITING_APPROVAL)
         .exclude(author=user)
         .select_related("account", "author")
         .order_by("created_at")
@@ -116,8 +207,8 @@ def month_grid(user: User, year: int, month: int) -> list[list[Day]]:
     start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     posts = (
-        Post.objects.filter(
-            force=user.force,
+        visible_posts(user)
+        .filter(
             in_reply_to__isnull=True,
             part=1,
             scheduled_for__gte=start,

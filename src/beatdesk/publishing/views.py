@@ -16,7 +16,14 @@ from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.models import User
 from beatdesk.publishing import replies
+from beatdesk.publishing.approvals import APPROVERS
 from beatdesk.publishing.models import Post
+from beatdesk.publishing.queries import (
+    appeals_due,
+    audit_post_list,
+    check_publishing_page,
+    visible_posts,
+)
 
 
 @login_required
@@ -80,12 +87,11 @@ def _compose_context(user: User, request: HttpRequest) -> dict[str, object]:
 
 
 def _reminders(user: User) -> dict[str, object]:
-    """Appeals due for review, shown on every publishing page."""
-    from beatdesk.publishing.delivery import due_appeals
-
-    if user.force is None:
-        return {"due_appeals": 0}
-    return {"due_appeals": due_appeals(user.force).values("group").distinct().count()}
+    """Appeals due for review, shown on every publishing page, and who sees the approvals."""
+    return {
+        "due_appeals": appeals_due(user).values("group").distinct().count(),
+        "may_approve_posts": user.role in APPROVERS,
+    }
 
 
 IMAGE_SLOTS = (1, 2)
@@ -149,6 +155,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     from beatdesk.publishing.compose import check_compose, usable_accounts, variants_for
 
     user: User = request.user  # type: ignore[assignment]
+    check_publishing_page(user, "compose")
     context = _compose_context(user, request)
     if request.method == "POST":
         ids = [int(v) for v in request.POST.getlist("account") if v.isdigit()]
@@ -222,12 +229,15 @@ def calendar(request: HttpRequest) -> HttpResponse:
     from beatdesk.publishing.compose import OVERRIDERS
 
     user: User = request.user  # type: ignore[assignment]
-    posts = (
-        Post.objects.filter(force=user.force, in_reply_to__isnull=True, part=1)
+    check_publishing_page(user, "calendar")
+    posts = list(
+        visible_posts(user)
+        .filter(in_reply_to__isnull=True, part=1)
         .exclude(kind=Post.Kind.REPLY)
         .select_related("account", "author")
         .order_by("-scheduled_for", "-created_at")[:300]
     )
+    audit_post_list(user, posts, "publishing calendar")
     days = [
         (day, list(items))
         for day, items in groupby(

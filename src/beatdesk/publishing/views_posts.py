@@ -9,13 +9,11 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.models import Role, User
-from beatdesk.audit.actions import Category, record
 from beatdesk.networks.base import NetworkRefused, TransientError
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.publishing import approvals, compose, delivery, queries
@@ -28,9 +26,7 @@ def post_group(request: HttpRequest, group: str) -> HttpResponse:
     """A post written once: each network's text, outcome and guarantee; checks, approval
     steps and the changes since the last version submitted or approved; replies received."""
     user: User = request.user  # type: ignore[assignment]
-    posts = approvals.group_posts(user, group)
-    if not posts:
-        raise Http404("no such post")
+    posts = queries.access_post(user, group, purpose="post page")
     force = user.force
     checks = [
         (post, compose.findings_for(post.text, [post.account], post.kind, force, post.media.all()))
@@ -38,12 +34,6 @@ def post_group(request: HttpRequest, group: str) -> HttpResponse:
     ]
     earlier, latest, diff = approvals.changes_since_review(group)
     head = posts[0]
-    if user.role not in compose.WRITERS:
-        from beatdesk.accounts.access import refuse
-
-        refuse(user, "publishing.post", group, "this role does not see drafts")
-    with transaction.atomic():
-        record(user, Category.CONSULTATION, "post.viewed", head, justification="post page")
     return render(
         request,
         "publishing/post.html",
@@ -141,6 +131,7 @@ def post_act(request: HttpRequest, group: str) -> HttpResponse:
 @login_required
 def approvals_page(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    queries.check_approvals_page(user)
     return render(
         request,
         "publishing/approvals.html",
@@ -152,6 +143,7 @@ def approvals_page(request: HttpRequest) -> HttpResponse:
 def rules(request: HttpRequest) -> HttpResponse:
     """The approval rules, first match wins; supervisors and administrators change them."""
     user: User = request.user  # type: ignore[assignment]
+    queries.check_publishing_page(user, "rules")
     if request.method == "POST":
         try:
             if request.POST.get("delete"):
@@ -197,6 +189,7 @@ def rules(request: HttpRequest) -> HttpResponse:
 def month(request: HttpRequest) -> HttpResponse:
     """The month's scheduled and published posts; ← and → move a month."""
     user: User = request.user  # type: ignore[assignment]
+    queries.check_publishing_page(user, "month")
     today = delivery.now().date()
     try:
         year, number = (int(x) for x in request.GET.get("m", "").split("-"))
@@ -206,6 +199,8 @@ def month(request: HttpRequest) -> HttpResponse:
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
     weeks = queries.month_grid(user, first.year, first.month)
+    shown = [post for week in weeks for day in week for post in day.posts]
+    queries.audit_post_list(user, shown, f"publishing month {first:%Y-%m}")
     return render(
         request,
         "publishing/month.html",
@@ -225,11 +220,11 @@ def month(request: HttpRequest) -> HttpResponse:
 def appeals(request: HttpRequest) -> HttpResponse:
     """Appeals whose review date has come: update (a new date) or withdraw each."""
     user: User = request.user  # type: ignore[assignment]
-    if user.force is None:
-        raise Http404("no force")
+    queries.check_publishing_page(user, "appeals")
     due: dict[str, Any] = {}
-    for post in delivery.due_appeals(user.force):
+    for post in queries.appeals_due(user):
         due.setdefault(post.group, post)
+    queries.audit_post_list(user, list(due.values()), "appeals due for review")
     return render(
         request,
         "publishing/appeals.html",

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import User
-from beatdesk.accounts.policy import is_active_staff
+from beatdesk.accounts.policy import is_active_staff, reads_force_wide
 from beatdesk.audit.actions import Category, record
 from beatdesk.triage.actions import RULE_EDITORS, check_acknowledge_alert, check_correct_triage
 from beatdesk.triage.forms import CorrectionForm, RoutingRuleForm
@@ -24,9 +24,11 @@ from beatdesk.triage.queries import open_alerts, rules_for
 def alerts(request: HttpRequest) -> HttpResponse:
     """The bar at the top of every page: grade-1 messages nobody has acknowledged yet."""
     user: User = request.user  # type: ignore[assignment]
-    alerts_open = open_alerts(user) if is_active_staff(user) else None
-    found = list(alerts_open[:2]) if alerts_open is not None else []
-    more = max(alerts_open.count() - len(found), 0) if alerts_open is not None else 0
+    if not is_active_staff(user):
+        refuse(user, "triage.alert", "*", "alerts are for staff")
+    alerts_open = open_alerts(user)
+    found = list(alerts_open[:2])
+    more = max(alerts_open.count() - len(found), 0)
     _audit_alerts_shown(request, user, found)
     missed = 0
     if user.role in ("supervisor", "administrator"):
@@ -99,6 +101,8 @@ def _rule_editor(request: HttpRequest) -> User:
 @login_required
 def rules(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    if not reads_force_wide(user):
+        refuse(user, "triage.routingrule", "*", "routing is for the force-wide roles")
     return render(
         request,
         "triage/rules.html",
