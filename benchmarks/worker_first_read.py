@@ -7,11 +7,16 @@ started, until the message has its triage, and until the stronger abuse model ha
 it again (the message is one the fast abuse reading is unsure of, so the worker loads the
 encoder's ONNX export for it). Each run starts a new worker for a new message.
 
-    .venv/bin/python benchmarks/worker_first_read.py [--runs N]
+    .venv/bin/python benchmarks/worker_first_read.py [--runs N] [-- WORKER ARGS]
     /tmp/lightenv/bin/python benchmarks/worker_first_read.py   # an environment from `pip install .`
 
+Arguments after `--` go to `beatdesk worker` (for instance `-- --no-startup-delay`: the
+database worker otherwise waits a random 0-1 s before its first look at the queue, so
+that workers started together do not all poll at once).
+
 Prints one line per run, then one JSON line: runs, first_read_s and abuse_reread_s
-(each run's, and their median), the python it ran with and whether torch was installed.
+(each run's, and their median), the worker's arguments, the python it ran with and
+whether torch was installed.
 """
 
 from __future__ import annotations
@@ -40,7 +45,10 @@ TIMEOUT_S = 120.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    runs = parser.parse_args().runs
+    parser.add_argument("worker_args", nargs=argparse.REMAINDER)
+    options = parser.parse_args()
+    runs = options.runs
+    worker_args = [a for a in options.worker_args if a != "--"]
 
     home = tempfile.mkdtemp(prefix="beatdesk-first-read-")
     os.environ["BEATDESK_HOME"] = home
@@ -76,7 +84,7 @@ def main() -> None:
         message_id = do_receive(account, body).message_id
         started = time.perf_counter()
         process = subprocess.Popen(
-            [str(worker), "worker"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [str(worker), "worker", *worker_args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         try:
             triage = Triage.objects.filter(message_id=message_id)
@@ -103,6 +111,7 @@ def main() -> None:
                 "first_read_median_s": round(statistics.median(first_read), 2),
                 "abuse_reread_s": [round(s, 2) for s in reread],
                 "abuse_reread_median_s": round(statistics.median(reread), 2),
+                "worker_args": worker_args,
                 "python": sys.executable,
                 "torch_installed": importlib.util.find_spec("torch") is not None,
                 "home": home,
