@@ -7,7 +7,7 @@ transformer blocks, their layer norms and a two-class linear head over the mean-
 tokens, about 670,000 numbers kept in half precision inside the triage bundle. Loading
 adds the updates to the base weights once, so reading costs the same as the plain model.
 
-The product reads the encoder from its ONNX export with onnxruntime (`onnx_reader.py`,
+The product reads the encoder from its ONNX export with onnxruntime (`OnnxEncoder`,
 written by `onnx_export.py` beside the bundle when it is trained); torch, transformers
 and the base weights are the `train` extra, needed only to fine-tune and export. The
 weight matrices are stored in half precision in the export, and the torch reading here
@@ -187,7 +187,7 @@ def rounded(weight: np.ndarray) -> np.ndarray:
 class AbuseEncoder:
     """The base model with an adapter merged in (torch): P(offensive) for a batch of texts.
 
-    The product reads the same weights through onnxruntime (`onnx_reader.OnnxEncoder`);
+    The product reads the same weights through onnxruntime (`OnnxEncoder`);
     this reading is for training, for exporting, and for checking that the two agree.
     """
 
