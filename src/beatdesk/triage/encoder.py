@@ -259,10 +259,14 @@ class Export:
 
     @classmethod
     def beside(cls, bundle_path: Path) -> Export:
-        # triage.joblib -> triage.encoder.onnx, triage.tokenizer.json
-        return cls(
-            bundle_path.with_suffix(".encoder.onnx"), bundle_path.with_suffix(".tokenizer.json")
-        )
+        """triage.joblib -> triage.encoder.onnx and triage.tokenizer.json."""
+        return cls.at(bundle_path.with_suffix(".encoder.onnx"))
+
+    @classmethod
+    def at(cls, graph: Path) -> Export:
+        """The graph at this path (X.encoder.onnx or X.onnx), its tokenizer X.tokenizer.json."""
+        stem = graph.name.removesuffix(".onnx").removesuffix(".encoder")
+        return cls(graph, graph.with_name(f"{stem}.tokenizer.json"))
 
 
 # Beside the shipped bundle (bundle.DEFAULT_BUNDLE); a retrained bundle keeps the shipped

@@ -78,6 +78,13 @@ def test_long_and_empty_texts_read_alike(readers):
     assert_same_readings(readers, ["", "@USER", "knife " * 400, "ça va? 你好 🙂 " * 20])
 
 
+def test_an_export_is_named_after_its_model_and_its_tokenizer_after_the_export(tmp_path):
+    beside = Export.beside(tmp_path / "triage.joblib")
+    assert beside == Export(tmp_path / "triage.encoder.onnx", tmp_path / "triage.tokenizer.json")
+    assert Export.at(beside.graph) == beside
+    assert Export.at(tmp_path / "x.onnx").tokenizer == tmp_path / "x.tokenizer.json"
+
+
 def test_an_export_of_another_adapter_is_refused(adapter, tmp_path):
     other = Adapter(
         {**adapter.weights, "classifier.bias": -adapter.weights["classifier.bias"]},
@@ -153,3 +160,8 @@ def test_export_onnx_writes_an_export_the_product_reads(adapter, tmp_path, capsy
     texts = ["@USER you are a disgusting lying piece of trash", "thank you, the road is clear"]
     shipped = OnnxEncoder(SHIPPED_EXPORT, adapter).proba(texts)
     assert np.abs(reader.proba(texts) - shipped).max() <= TOLERANCE
+
+    call_command("triage", "export-onnx", "--model", str(model), "--out", str(tmp_path / "x.onnx"))
+    elsewhere = Export.at(tmp_path / "x.onnx")
+    assert elsewhere.tokenizer.exists()
+    assert np.abs(OnnxEncoder(elsewhere, adapter).proba(texts) - shipped).max() <= TOLERANCE

@@ -110,10 +110,7 @@ class Command(BaseCommand):
         if adapter is None:
             raise CommandError(f"{options['model']} has no abuse encoder to export")
         out = options["out"]
-        target = Export.beside(options["model"])
-        if out is not None:
-            target = Export(out, out.with_suffix(".tokenizer.json"))
-        written = export(adapter, target)
+        written = export(adapter, Export.at(out) if out else Export.beside(options["model"]))
         self.stdout.write(
             json.dumps(
                 {
