@@ -20,11 +20,10 @@ from beatdesk.inbox.models import Message
 from beatdesk.triage.models import Alert, ContactType
 
 # Of the scenario's messages labelled anything but emergency, at most this share may raise a
-# grade-1 alert. Measured with the bundle shipped when this test was written (on top of
-# commit aff7750): 23 false alerts of 374 (0.0615); tighten it as the model improves. The
-# scenario is the development day (engine.SETTLED_THRESHOLD was chosen on it), so this is
-# not a figure on unseen data.
-MAX_FALSE_ALERT_SHARE = 0.062
+# grade-1 alert: 5%. The bundle with the alert check raises 17 false alerts of 374 (0.045);
+# the one before it raised 23 (0.0615). The scenario is the development day
+# (engine.SETTLED_THRESHOLD was chosen on it), so this is not a figure on unseen data.
+MAX_FALSE_ALERT_SHARE = 0.05
 
 # CONTACT_SEED.md's grading rules: the grades each contact type may carry.
 GRADES = {

@@ -86,10 +86,16 @@ class Command(BaseCommand):
         if not options["data"].exists():
             raise CommandError(f"{options['data']}: no such folder (the shared datasets)")
         keep = options["keep_abuse_from"]
+        kept = load_bundle(keep) if keep else None
+        if kept is not None and options["held_out"] and not kept.meta.get("held_out_mode"):
+            raise CommandError(
+                f"{keep} was trained on all of OLID: its abuse models would be scored on their "
+                "own training data; keep the abuse models of a --held-out model instead"
+            )
         result = train(
             options["data"],
             held_out=options["held_out"],
-            keep_abuse=load_bundle(keep) if keep else None,
+            keep_abuse=kept,
             progress=self.stderr.write,
         )
         result.save(options["out"])
