@@ -44,18 +44,7 @@ NAMES = ("contact_model", "emergency_model", *KINDS, "threat_and_now", "question
 # the cues that point away (the past, thanks, a joke, news …) only away from one, whatever
 # quirk of the training data would say otherwise. None: either way.
 POINTS_TO_ALERT = ("contact_model", "emergency_model", "threat", "now")
-POINTS_AWAY = (
-    "past",
-    "attended",
-    "hearsay",
-    "negation",
-    "thanks",
-    "lost",
-    "law_question",
-    "news",
-    "joke",
-    "complaint",
-)
+POINTS_AWAY = tuple(k for k in KINDS if k not in {"threat", "now", "vulnerable"})
 # L2 penalty on the weights (the intercept is free), as LogisticRegression's C=1.
 PENALTY = 0.5
 
