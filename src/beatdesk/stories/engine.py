@@ -208,7 +208,7 @@ class Tuning:
     # saw it (EVALUATION.md): there, growth carries most of what tells a rumour's story; the
     # head alone barely does, so its bar and the hedged share only keep out calm stories.
     min_recent: int = 3  # posts within the growth window: still spreading
-    min_rumour_score: float = 0.3  # mean triage rumour signal of the members
+    min_rumour_score: float = 0.32  # mean triage rumour signal of the members
     min_cue_share: float = 0.2  # or this share of members asking, denying or hedging
 
 
