@@ -8,4 +8,5 @@ urlpatterns = [
     path("two-factor/", views.second_factor, name="second_factor"),
     path("logout/", views.logout_view, name="logout"),
     path("shift/", views.shift, name="shift"),
+    path("password/", views.password_change, name="password_change"),
 ]

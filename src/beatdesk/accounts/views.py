@@ -10,8 +10,10 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -116,3 +118,21 @@ def shift(request: HttpRequest) -> HttpResponse:
             else "You are off shift: no new work will be assigned to you.",
         )
     return redirect(safe_next(request, request.POST.get("next"), settings.LOGIN_REDIRECT_URL))
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    """A person changes their own password: the old one first, the new one checked by the
+    password validators; this session stays signed in and every other one of theirs ends."""
+    user: User = request.user  # type: ignore[assignment]
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            with transaction.atomic():
+                form.save()
+                record(user, Category.ALTERATION, "password.changed", user)
+            update_session_auth_hash(request, form.user)
+            messages.success(request, "Your password has been changed.")
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        record(user, Category.AUTHENTICATION, "password.change_refused", user)
+    return render(request, "accounts/password_change.html", {"form": form})
