@@ -134,5 +134,6 @@ def password_change(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, form.user)
             messages.success(request, "Your password has been changed.")
             return redirect(settings.LOGIN_REDIRECT_URL)
-        record(user, Category.AUTHENTICATION, "password.change_refused", user)
+        with transaction.atomic():
+            record(user, Category.AUTHENTICATION, "password.change_refused", user)
     return render(request, "accounts/password_change.html", {"form": form})

@@ -27,6 +27,8 @@ def test_a_password_change_is_audited_and_ends_the_other_sessions(client_for):
     assert elsewhere.get("/").status_code == 302  # every other one is signed out
 
 
+# Outside a test transaction, as a real request runs: the refusal's audit entry needs its own.
+@pytest.mark.django_db(transaction=True)
 def test_a_wrong_old_password_or_a_weak_new_one_is_refused_and_audited(client_for):
     client = client_for("dana.desk")
     wrong = client.post(
