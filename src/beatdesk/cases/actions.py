@@ -47,6 +47,8 @@ def check_create_case(
             ",".join(map(str, message_ids)),
             "messages outside the user's teams",
         )
+    # The case takes the team of the first message chosen, whatever order the query returns.
+    messages.sort(key=lambda m: message_ids.index(m.pk))
     chosen = team or messages[0].team
     if chosen is None:
         raise ValidationError("the message has not been routed to a team yet: choose the team")
