@@ -10,15 +10,18 @@ reason (they become the watch's dead letters). Failures are the network contract
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from beatdesk.networks.base import Budget, PayloadError
 
 if TYPE_CHECKING:
     from beatdesk.monitoring.actions import CollectedPost
     from beatdesk.monitoring.models import Watch
+    from beatdesk.networks.base import Inbound
+
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,36 @@ class Collection:
 Collector = Callable[["Watch"], Collection]
 # One item as the collector stored it (raw) read again: a post, or PayloadError.
 Reader = Callable[[str], "CollectedPost"]
+
+
+def read_all(
+    items: Iterable[Item], read: Callable[[Item], CollectedPost], raw_of: Callable[[Item], str]
+) -> tuple[list[CollectedPost], list[Unread]]:
+    """Each item read as a post, in the order given, or kept verbatim with why it could not be."""
+    posts: list[CollectedPost] = []
+    unread: list[Unread] = []
+    for item in items:
+        try:
+            posts.append(read(item))
+        except PayloadError as exc:
+            unread.append(Unread(raw_of(item), str(exc)))
+    return posts, unread
+
+
+def post_of_item(network: str, item: Inbound, raw: str, **extra: Any) -> CollectedPost:
+    """A watch post from a network's normalised item and the JSON it was read from."""
+    from beatdesk.monitoring.actions import CollectedPost
+
+    return CollectedPost(
+        network=network,
+        external_id=item.external_id,
+        author_handle=item.author_handle,
+        text=item.text,
+        posted_at=item.created_at,
+        raw=raw,
+        language=item.language,
+        **extra,
+    )
 
 
 def reader_for(network: str) -> Reader | None:

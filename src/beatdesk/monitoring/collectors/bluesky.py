@@ -12,7 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from beatdesk.monitoring.actions import CollectedPost, raw_json
-from beatdesk.monitoring.collectors import Collection, Unread, parsed
+from beatdesk.monitoring.collectors import Collection, parsed, read_all
 from beatdesk.monitoring.rules import hashtag_of
 from beatdesk.networks.base import Budget, NetworkRefused, PayloadError, TransientError, parse_time
 from beatdesk.networks.bluesky.client import Credentials, XrpcClient
@@ -97,13 +97,8 @@ def collect(watch: Watch) -> Collection:
         if reached or not views or not isinstance(api_cursor, str) or not api_cursor:
             break
         params["cursor"] = api_cursor
-    posts: list[CollectedPost] = []
-    unread: list[Unread] = []
-    for _uri, (_at, view) in sorted(taken.items(), key=lambda pair: (pair[1][0], pair[0])):
-        try:
-            posts.append(post_of(view))
-        except PayloadError as exc:
-            unread.append(Unread(raw_json(view), str(exc)))
+    ordered = [view for _uri, (_at, view) in sorted(taken.items(), key=lambda p: (p[1][0], p[0]))]
+    posts, unread = read_all(ordered, post_of, raw_json)
     cursor = newest[1] if newest is not None else watch.cursor
     return Collection(posts, cursor, budget, unread)
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from beatdesk.monitoring.actions import CollectedPost, raw_json
-from beatdesk.monitoring.collectors import Collection, Unread
+from beatdesk.monitoring.collectors import Collection, post_of_item, read_all
 from beatdesk.monitoring.rules import hashtag_of
-from beatdesk.networks.base import Budget, NetworkRefused, PayloadError, TransientError
+from beatdesk.networks.base import Budget, NetworkRefused, TransientError
 from beatdesk.networks.mastodon.client import MastodonClient, client_for
 from beatdesk.networks.mastodon.inbound import normalise_status
 
@@ -82,26 +82,11 @@ def collect(watch: Watch) -> Collection:
         if len(page) < PAGE_SIZE or not newest or (after and _order(newest) <= _order(after)):
             break  # caught up, or the instance is not paging forward: never loop
         after = newest
-    posts: list[CollectedPost] = []
-    unread: list[Unread] = []
-    for status_id in sorted(found, key=_order):
-        raw = raw_json(found[status_id])
-        try:
-            posts.append(read(raw))
-        except PayloadError as exc:
-            unread.append(Unread(raw, str(exc)))
+    raws = [raw_json(found[status_id]) for status_id in sorted(found, key=_order)]
+    posts, unread = read_all(raws, read, str)
     newest_id = max([cursor, *found], key=_order) if found else cursor
     return Collection(posts, newest_id, budget, unread)
 
 
 def read(raw: str) -> CollectedPost:
-    item = normalise_status(raw)
-    return CollectedPost(
-        network="mastodon",
-        external_id=item.external_id,
-        author_handle=item.author_handle,
-        text=item.text,
-        posted_at=item.created_at,
-        raw=raw,
-        language=item.language,
-    )
+    return post_of_item("mastodon", normalise_status(raw), raw)

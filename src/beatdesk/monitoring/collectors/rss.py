@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from beatdesk.monitoring.actions import CollectedPost
-from beatdesk.monitoring.collectors import Collection, Unread
-from beatdesk.networks.base import PayloadError
+from beatdesk.monitoring.collectors import Collection, post_of_item, read_all
 from beatdesk.networks.rss.client import FeedClient
 from beatdesk.networks.rss.inbound import fetch_feed, normalise_entry
 
@@ -21,24 +20,9 @@ if TYPE_CHECKING:
 
 def collect(watch: Watch) -> Collection:
     result = fetch_feed(FeedClient(watch.query), watch.cursor)
-    posts: list[CollectedPost] = []
-    unread: list[Unread] = []
-    for body in result.bodies:
-        try:
-            posts.append(read(body))
-        except PayloadError as exc:
-            unread.append(Unread(body, str(exc)))
+    posts, unread = read_all(result.bodies, read, str)
     return Collection(posts, result.cursor, result.budget, unread)
 
 
 def read(raw: str) -> CollectedPost:
-    item = normalise_entry(raw)
-    return CollectedPost(
-        network="rss",
-        external_id=item.external_id,
-        author_handle=item.author_handle,
-        text=item.text,
-        posted_at=item.created_at,
-        raw=raw,
-        language=item.language,
-    )
+    return post_of_item("rss", normalise_entry(raw), raw)

@@ -14,7 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from beatdesk.monitoring.actions import CollectedPost, raw_json
-from beatdesk.monitoring.collectors import Collection, Unread, parsed
+from beatdesk.monitoring.collectors import Collection, parsed, post_of_item, read_all
 from beatdesk.monitoring.rules import hashtag_of, point_of
 from beatdesk.networks.base import Budget, NetworkRefused, PayloadError, TransientError
 from beatdesk.networks.x.client import DEFAULT_API_BASE, request
@@ -96,17 +96,7 @@ def _post(body: dict[str, Any]) -> CollectedPost:
     item = XNetwork().normalise(raw)
     places = {str(p.get("id")): p for p in body["includes"].get("places", [])}
     latitude, longitude = _where(body["data"], places)
-    return CollectedPost(
-        network="x",
-        external_id=item.external_id,
-        author_handle=item.author_handle,
-        text=item.text,
-        posted_at=item.created_at,
-        raw=raw,
-        language=item.language,
-        latitude=latitude,
-        longitude=longitude,
-    )
+    return post_of_item("x", item, raw, latitude=latitude, longitude=longitude)
 
 
 def collect(watch: Watch) -> Collection:
@@ -152,13 +142,8 @@ def collect(watch: Watch) -> Collection:
         if not next_token or not found:
             break
         params["next_token"] = str(next_token)
-    posts: list[CollectedPost] = []
-    unread: list[Unread] = []
-    for post_id in sorted(bodies, key=_order):
-        try:
-            posts.append(_post(bodies[post_id]))
-        except PayloadError as exc:
-            unread.append(Unread(raw_json(bodies[post_id]), str(exc)))
+    ordered = [bodies[post_id] for post_id in sorted(bodies, key=_order)]
+    posts, unread = read_all(ordered, _post, raw_json)
     return Collection(posts, newest, budget, unread)
 
 
