@@ -215,6 +215,9 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("BEATDESK_EMAIL_FROM", "beatdesk@localhost")
 # A reset link works once, and for this long.
 PASSWORD_RESET_TIMEOUT = env_int("BEATDESK_PASSWORD_RESET_MINUTES", 60) * 60
+# Reset requests per hour: for one email address, and from one client address.
+BEATDESK_PASSWORD_RESET_EMAIL_LIMIT = env_int("BEATDESK_PASSWORD_RESET_EMAIL_LIMIT", 3)
+BEATDESK_PASSWORD_RESET_CLIENT_LIMIT = env_int("BEATDESK_PASSWORD_RESET_CLIENT_LIMIT", 10)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
