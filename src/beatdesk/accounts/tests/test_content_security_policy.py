@@ -72,6 +72,7 @@ def test_every_html_page_carries_the_policy_with_its_own_nonce(client_for, usern
         if not response.headers.get("Content-Type", "").startswith("text/html"):
             continue
         assert "Content-Security-Policy" in response.headers, url
+        assert b"{#" not in response.content, url  # a template comment left on the page
         if response.status_code != 200 or b"<script" not in response.content:
             continue
         seen += 1
