@@ -1,8 +1,9 @@
 """The Content-Security-Policy in Debian's chromium: a desk operator, a supervisor and a
 community adviser open the main pages, the signed-out pages are opened too, and the browser
-reports no violation and no script error; the pages' scripts still work (the inbox keys,
-the keyboard help, the hand-over's print button, the message page's templates, the month's
-arrow keys, the live event's chart and approvals, the board's map) and htmx still polls."""
+reports no violation and no script error (the enrolment QR code included); the pages'
+scripts still work (the inbox keys, the keyboard help, the hand-over's print button, the
+message page's templates, the month's arrow keys, the live event's chart and approvals, the
+board's map) and htmx still polls."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ document.addEventListener('securitypolicyviolation', function (e) {
 });
 """
 SHOTS = ARTIFACTS / "csp"
+NEW_OFFICER = (
+    "from beatdesk.accounts.models import Force, User;"
+    "from beatdesk.demo.seed import DEMO_PASSWORD;"
+    "User.objects.create_user('new.officer', password=DEMO_PASSWORD, role='officer',"
+    " force=Force.objects.get())"
+)
 
 
 class Watched:
@@ -96,6 +103,19 @@ def test_the_desk_runs_under_the_policy_without_a_violation(desk):  # noqa: F811
         for path in ("/accounts/login/", "/accounts/password/reset/", "/contact/"):
             out.visit(path)
         expect(out.page.get_by_role("heading", name="Send a message to the police")).to_be_visible()
+
+        # A new officer enrols an authenticator: the QR code is a data: image the policy allows.
+        inst.run("shell", "-c", NEW_OFFICER)
+        new = Watched(browser, base)
+        everyone.append(new)
+        new.page.goto(base + "/accounts/login/")
+        new.page.get_by_label("Username").fill("new.officer")
+        new.page.get_by_label("Password").fill(DEMO_PASSWORD)
+        new.page.get_by_role("button", name="Sign in").click()
+        expect(new.page.get_by_role("heading", name="Set up your authenticator")).to_be_visible()
+        new.collect()
+        qr = new.page.get_by_alt_text("QR code to add beatdesk to an authenticator app")
+        assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
 
         # A desk operator: every page in the nav, then the pages' scripts at work.
         dana = Watched(browser, base)
