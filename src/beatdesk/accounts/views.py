@@ -152,8 +152,9 @@ RESET_WINDOW_SECONDS = 60 * 60
 
 
 def _over_limit(kind: str, value: str, limit: int) -> bool:
-    """Count one more request for this address or client in the shared cache; True past
-    the limit for the hour. Values are kept as digests: they are personal data."""
+    """Count one more request for this address or client in Django's cache (shared by every
+    process when the cache is); True past the limit for the hour. Keys hold digests only:
+    the values are personal data."""
     key = f"beatdesk:password-reset:{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
     cache.add(key, 0, RESET_WINDOW_SECONDS)
     try:
