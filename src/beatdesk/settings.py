@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 from beatdesk.core.home import home, secret_file
 
@@ -173,6 +174,50 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from our own static files or carrying
+# this request's nonce, styles only from our stylesheets (no <style>, no style=), no eval
+# (htmx is told so in base.html). TOTP enrolment shows its QR code as a data: image.
+# Public pages that other sites embed (the widget) relax frame-ancestors in their view.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Mail the desk itself sends (password reset links), not the email network's replies,
+# which go through each email account's own server. With no BEATDESK_EMAIL_HOST the
+# messages are written as files under $BEATDESK_HOME/outbox, so a fresh install works.
+if os.environ.get("BEATDESK_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["BEATDESK_EMAIL_HOST"]
+    EMAIL_PORT = env_int("BEATDESK_EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("BEATDESK_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("BEATDESK_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("BEATDESK_EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = HOME / "outbox"
+DEFAULT_FROM_EMAIL = os.environ.get("BEATDESK_EMAIL_FROM", "beatdesk@localhost")
+# A reset link works once, and for this long.
+PASSWORD_RESET_TIMEOUT = env_int("BEATDESK_PASSWORD_RESET_MINUTES", 60) * 60
+# Reset requests per hour: for one email address, and from one client address.
+BEATDESK_PASSWORD_RESET_EMAIL_LIMIT = env_int("BEATDESK_PASSWORD_RESET_EMAIL_LIMIT", 3)
+BEATDESK_PASSWORD_RESET_CLIENT_LIMIT = env_int("BEATDESK_PASSWORD_RESET_CLIENT_LIMIT", 10)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import time
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from axes.helpers import get_client_ip_address
+from axes.utils import reset as reset_lockout
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django_otp import login as otp_login
 from django_otp.models import VerifyNotAllowed
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from beatdesk.accounts.models import User
+from beatdesk.accounts.signals import end_sessions
+from beatdesk.accounts.tasks import send_password_reset
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.redirects import safe_next
 
@@ -137,3 +145,96 @@ def password_change(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             record(user, Category.AUTHENTICATION, "password.change_refused", user)
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+# Password reset: Django's flow, with the mail sent by a worker, limits, and the audit log.
+RESET_WINDOW_SECONDS = 60 * 60
+
+
+def _over_limit(kind: str, value: str, limit: int) -> bool:
+    """Count one more request for this address or client in Django's cache (shared by every
+    process when the cache is); True past the limit for the hour. Keys hold digests only:
+    the values are personal data."""
+    key = f"beatdesk:password-reset:{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
+    cache.add(key, 0, RESET_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, RESET_WINDOW_SECONDS)
+        count = 1
+    return count > limit
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by email address. The answer is the same whether or not an
+    account has that address; the link is mailed by a worker."""
+
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["timeout_minutes"] = settings.PASSWORD_RESET_TIMEOUT // 60
+        return context
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        email = form.cleaned_data["email"].strip().lower()
+        client = get_client_ip_address(self.request) or ""
+        limited = _over_limit(
+            "client", client, settings.BEATDESK_PASSWORD_RESET_CLIENT_LIMIT
+        ) or _over_limit("email", email, settings.BEATDESK_PASSWORD_RESET_EMAIL_LIMIT)
+        with transaction.atomic():
+            record(
+                None,
+                Category.AUTHENTICATION,
+                "password.reset_limited" if limited else "password.reset_requested",
+                object_type="accounts.user",
+                payload=email,
+            )
+        if limited:
+            form.add_error(None, "Too many reset requests: wait an hour, then ask again.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        send_password_reset.enqueue(email, self.request.get_host(), self.request.is_secure())
+        return redirect(self.get_success_url())
+
+    def form_invalid(self, form: PasswordResetForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link from the mail: choose a new password. Every session of the account ends, its
+    sign-in lockout is lifted, and the next sign-in still asks for the second factor."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(*args, **kwargs)
+        # A valid link first redirects to a URL without its token; this is the refusal page.
+        if not self.validlink and response.status_code == 200:
+            response.status_code = 400
+            with transaction.atomic():
+                record(
+                    None,
+                    Category.AUTHENTICATION,
+                    "password.reset_link_refused",
+                    object_type="accounts.user",
+                )
+        return response
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        user: User = form.user  # type: ignore[assignment]
+        with transaction.atomic():
+            response = super().form_valid(form)
+            end_sessions(user)
+            record(user, Category.ALTERATION, "password.reset_done", user)
+        reset_lockout(username=user.get_username())
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
