@@ -16,13 +16,20 @@ from beatdesk.audit.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
+def sealed(events: list[AuditEvent]) -> list[AuditEvent]:
+    """The events as the chain holds them once sealed (on SQLite they are sealed already)."""
+    chain.seal()
+    return list(AuditEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("sequence"))
+
+
 @pytest.fixture
 def log() -> list[AuditEvent]:
     with transaction.atomic():
-        return [
+        events = [
             record_system("test", Category.COLLECTION, f"event.{n}", justification=f"entry {n}")
             for n in range(1, 9)
         ]
+    return sealed(events)
 
 
 def tamper(sql: str, params: list[object] | None = None) -> None:
@@ -60,6 +67,7 @@ def test_events_appended_together_continue_the_chain_one_per_object(log, capsys)
         events = record_system_each(
             "test", Category.ALTERATION, "thing.done", list(log[:3]), justification="each"
         )
+    events = sealed(events)
     assert [e.sequence for e in events] == [9, 10, 11]
     assert events[0].prev_hash == log[-1].hash
     assert [e.object_id for e in events] == [str(e.pk) for e in log[:3]]
