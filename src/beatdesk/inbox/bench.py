@@ -235,7 +235,8 @@ def _start_workers(count: int, log_dir: str) -> tuple[list[subprocess.Popen[byte
     return procs, names
 
 
-def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
+def stop_processes(procs: list[subprocess.Popen[Any]]) -> None:
+    """SIGTERM to each (a worker finishes its job in hand), then wait; kill after 30 s."""
     for proc in procs:
         if proc.poll() is None:
             proc.terminate()
@@ -290,7 +291,7 @@ def sustained(
         pending = Message.objects.filter(pk__in=ids, routed_at__isnull=True)
         _wait("draining the backlog", lambda: not pending.exists(), DRAIN_TIMEOUT_S, procs, logs)
     finally:
-        _stop_workers(procs)
+        stop_processes(procs)
     latencies = _latencies_ms(ids)
     span = Message.objects.filter(pk__in=ids).aggregate(
         first=Min("received_at"), last=Max("routed_at")
