@@ -54,7 +54,7 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        ordering = ["sequence"]
+        ordering = ["sequence", "id"]  # the chain's order; unsealed events after, as written
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
             # The sealer's work list stays small however long the log grows.

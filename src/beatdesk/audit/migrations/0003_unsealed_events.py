@@ -47,6 +47,10 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(forward, backward),
+        migrations.AlterModelOptions(
+            name="auditevent",
+            options={"ordering": ["sequence", "id"]},
+        ),
         migrations.AlterField(
             model_name="auditevent",
             name="hash",
