@@ -13,11 +13,11 @@ existing logs verify unchanged and `audit verify` names the one broken sequence.
   ids before commit, so ids commit out of order; that does not matter, because the chain's
   order is the sealing order, not the id order. A rolled-back transaction leaves a gap in
   the ids and nothing in the table, and the chain never looks at ids.
-- Who seals: every transaction that wrote an event, just after its commit, with a
-  try-lock (if another process holds the lock it is sealing, and seals again before it
-  lets go while it finds more; an event committed in the instant it lets go waits for the
-  next write or checkpoint); `audit checkpoint` (the scheduler's checkpoint job) and
-  `audit verify` seal and wait for the lock. A sealer's failure never undoes the write.
+- Who seals: every transaction that wrote an event, just after its commit, one batch with
+  a try-lock (if another process holds the lock, it is sealing; an event that commits
+  while that sealer reads waits for the next write); `audit checkpoint` (the scheduler's
+  checkpoint job, the timer) and `audit verify` seal until nothing committed is left,
+  waiting for the lock. A sealer's failure is logged and never undoes the write.
 - Sealing is the one UPDATE the append-only trigger allows: from no sequence to one, with
   every other field unchanged (migration 0003). Once sealed an event is as tamper-evident
   as any other; until then it is only in the table, and `audit verify` reports how many
@@ -30,7 +30,6 @@ event is sealed as it is written, as before.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +39,6 @@ from django.db import connection, transaction
 from beatdesk.audit.models import AuditEvent
 from beatdesk.core.clock import now, utc_iso
 from beatdesk.core.digest import canonical_json, digest_of, sha256_hex
-
-log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 # Any 64-bit constant: the PostgreSQL advisory lock that one sealer holds per batch.
@@ -134,7 +131,7 @@ def append(
 
 
 def append_many(entries: list[Entry]) -> list[AuditEvent]:
-    """Append several events in this order, taking the chain's lock and its last link once.
+    """Append several events in this order, unsealed (PostgreSQL) or sealed at once (SQLite).
     Must run inside the transaction they record."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit events are appended inside the transaction they record")
@@ -223,8 +220,8 @@ def _seal_batch(wait: bool) -> int | None:
 
 
 def seal(*, wait: bool = True) -> int:
-    """Chain every committed unsealed event; the number sealed. With wait=False, return 0 at
-    once when another process holds the sealing lock (it seals until it finds none left)."""
+    """Chain every committed unsealed event; the number sealed. With wait=False (a writer
+    after its commit): one batch, or 0 at once when another process holds the lock."""
     if connection.vendor != "postgresql":
         return 0
     if connection.in_atomic_block and not wait:
