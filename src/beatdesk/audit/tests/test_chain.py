@@ -194,3 +194,20 @@ def test_an_object_id_too_long_for_the_column_is_refused_on_every_database():
             object_type="stories.story",
             object_id=",".join(str(i) for i in range(40)),
         )
+
+
+def test_a_sealed_event_unsealed_and_edited_is_named_where_it_was(log):
+    # Made to look unsealed so the sealer would chain the edited row again, at the end.
+    tamper(
+        "UPDATE audit_auditevent SET sequence = NULL, justification = 'moved' WHERE sequence = 4"
+    )
+    assert "missing" in verify_fails_at(4)
+
+
+def test_the_last_event_unsealed_edited_and_sealed_again_differs_from_its_checkpoint(log):
+    write_checkpoint()
+    tamper(
+        "UPDATE audit_auditevent SET sequence = NULL, prev_hash = '', hash = '',"
+        " justification = 'changed' WHERE sequence = 8"
+    )
+    verify_fails_at(8)
