@@ -17,6 +17,7 @@ import json
 import os
 import queue
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -292,6 +293,7 @@ def sustained(
         _wait("draining the backlog", lambda: not pending.exists(), DRAIN_TIMEOUT_S, procs, logs)
     finally:
         stop_processes(procs)
+    shutil.rmtree(logs)  # kept, and named in the error, only when a worker failed
     latencies = _latencies_ms(ids)
     span = Message.objects.filter(pk__in=ids).aggregate(
         first=Min("received_at"), last=Max("routed_at")
