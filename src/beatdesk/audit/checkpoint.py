@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
-from beatdesk.audit.models import AuditEvent
+from beatdesk.audit import chain
 from beatdesk.core.clock import now, utc_iso
 from beatdesk.core.digest import canonical_json
 
@@ -76,11 +76,12 @@ def _body(cp: Checkpoint) -> bytes:
 
 
 def write_checkpoint() -> Checkpoint | None:
-    """Sign the chain's current head and append it to the checkpoint file."""
-    head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-    if head is None:
+    """Seal what has committed, sign the chain's head and append it to the checkpoint file."""
+    chain.seal()
+    sequence, hash_ = chain.head()
+    if not sequence:
         return None
-    cp = Checkpoint(sequence=head[0], hash=head[1], created_at=utc_iso(now()))
+    cp = Checkpoint(sequence=sequence, hash=hash_, created_at=utc_iso(now()))
     signature = _private_key(create=True).sign(_body(cp))
     line = json.dumps(
         {

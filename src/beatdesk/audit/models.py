@@ -23,12 +23,14 @@ class AuditEvent(models.Model):
     """One entry in the append-only, hash-chained audit log.
 
     Each entry's hash covers its fields and the previous entry's hash, so an edit, a
-    deletion, an insertion or a reordering breaks the chain at that sequence number.
+    deletion, an insertion or a reordering breaks the chain at that sequence number. An
+    event is written unsealed (no sequence, no hash) and a sealer chains it soon after its
+    transaction commits (see chain.py).
     Personal data appears only as `payload_digest`, so erasing it later leaves the chain
-    verifiable. On PostgreSQL a trigger refuses UPDATE and DELETE on this table.
+    verifiable. On PostgreSQL a trigger refuses UPDATE and DELETE on this table, but for sealing.
     """
 
-    sequence = models.BigIntegerField(unique=True)
+    sequence = models.BigIntegerField(unique=True, null=True, blank=True)
     occurred_at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -48,12 +50,18 @@ class AuditEvent(models.Model):
     justification = models.CharField(max_length=500, blank=True)
     recipient = models.CharField(max_length=200, blank=True)
     payload_digest = models.CharField(max_length=64, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        ordering = ["sequence"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        ordering = ["sequence", "id"]  # the chain's order; unsealed events after, as written
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # The sealer's work list stays small however long the log grows.
+            models.Index(
+                fields=["id"], condition=models.Q(sequence__isnull=True), name="audit_unsealed_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -20,7 +21,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         refuse(
             user, "audit.auditevent", "*", "only supervisors and administrators read the audit log"
         )
-    events = AuditEvent.objects.select_related("actor").order_by("-sequence")
+    # Unsealed events (no sequence yet) are the newest: they come first.
+    events = AuditEvent.objects.select_related("actor").order_by(
+        F("sequence").desc(nulls_first=True), "-id"
+    )
     category = request.GET.get("category", "")
     if category in Category.values:
         events = events.filter(category=category)

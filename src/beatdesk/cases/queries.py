@@ -93,5 +93,5 @@ def timeline(user: User, case: Case) -> list[Any]:
         )
         .exclude(category="consultation")
         .select_related("actor")
-        .order_by("sequence")
+        .order_by("sequence", "id")  # an event not yet sealed has no sequence: it is the last
     )

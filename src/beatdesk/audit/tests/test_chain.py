@@ -16,13 +16,20 @@ from beatdesk.audit.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
+def sealed(events: list[AuditEvent]) -> list[AuditEvent]:
+    """The events as the chain holds them once sealed (on SQLite they are sealed already)."""
+    chain.seal()
+    return list(AuditEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("sequence"))
+
+
 @pytest.fixture
 def log() -> list[AuditEvent]:
     with transaction.atomic():
-        return [
+        events = [
             record_system("test", Category.COLLECTION, f"event.{n}", justification=f"entry {n}")
             for n in range(1, 9)
         ]
+    return sealed(events)
 
 
 def tamper(sql: str, params: list[object] | None = None) -> None:
@@ -60,6 +67,7 @@ def test_events_appended_together_continue_the_chain_one_per_object(log, capsys)
         events = record_system_each(
             "test", Category.ALTERATION, "thing.done", list(log[:3]), justification="each"
         )
+    events = sealed(events)
     assert [e.sequence for e in events] == [9, 10, 11]
     assert events[0].prev_hash == log[-1].hash
     assert [e.object_id for e in events] == [str(e.pk) for e in log[:3]]
@@ -186,3 +194,20 @@ def test_an_object_id_too_long_for_the_column_is_refused_on_every_database():
             object_type="stories.story",
             object_id=",".join(str(i) for i in range(40)),
         )
+
+
+def test_a_sealed_event_unsealed_and_edited_is_named_where_it_was(log):
+    # Made to look unsealed so the sealer would chain the edited row again, at the end.
+    tamper(
+        "UPDATE audit_auditevent SET sequence = NULL, justification = 'moved' WHERE sequence = 4"
+    )
+    assert "missing" in verify_fails_at(4)
+
+
+def test_the_last_event_unsealed_edited_and_sealed_again_differs_from_its_checkpoint(log):
+    write_checkpoint()
+    tamper(
+        "UPDATE audit_auditevent SET sequence = NULL, prev_hash = '', hash = '',"
+        " justification = 'changed' WHERE sequence = 8"
+    )
+    verify_fails_at(8)

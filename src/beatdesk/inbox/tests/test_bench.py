@@ -79,3 +79,30 @@ def test_a_worker_that_fails_is_reported_not_waited_for() -> None:
     missing = NetworkAccount(pk=987_654, kind="replay", handle="nobody")
     with pytest.raises(BenchError, match="failed while loading"):
         _in_parallel(missing, ["{}"] * 4, 2, 2, lambda done: None)
+
+
+def test_bench_at_a_sustained_rate_prints_a_curve_of_worker_counts(tmp_path: Path) -> None:
+    """--workers 1,2 --rate R: real `beatdesk worker` processes route every message; one line
+    per count with its receipt-to-routed p50 and p99, then the JSON curve."""
+    with installation(tmp_path) as inst:
+        inst.migrate()
+        inst.run("seed_demo")
+        out = inst.run(
+            "bench", "ingest", "--messages", "12", "--rate", "6", "--workers", "1,2",
+            "--no-progress", "--use-current-home",
+        ).stdout.strip().splitlines()  # fmt: skip
+        assert out[0].startswith("1 worker(s): ") and "p99" in out[0]
+        assert out[1].startswith("2 worker(s): ")
+        curve = json.loads(out[-1])["curve"]
+        assert [point["workers"] for point in curve] == [1, 2]
+        for point in curve:
+            assert point["stored"] == point["routed"] == 12
+            assert point["p50_ms"] <= point["p99_ms"] <= point["max_ms"]
+
+
+def test_bench_refuses_a_rate_of_nothing(tmp_path: Path) -> None:
+    with installation(tmp_path) as inst:
+        inst.migrate()
+        result = inst.run("bench", "ingest", "--rate", "0", check=False)
+        assert result.returncode != 0 and "--rate must be above 0" in result.stderr
+        assert "Traceback" not in result.stderr

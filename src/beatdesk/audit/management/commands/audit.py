@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from beatdesk.audit.chain import verify_chain
+from beatdesk.audit.chain import seal, unsealed, verify_chain
 from beatdesk.audit.checkpoint import (
     CheckpointError,
     checkpoints_path,
@@ -23,9 +23,18 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="what", required=True)
         verify = sub.add_parser("verify", help="check every entry and the signed checkpoints")
         verify.add_argument("--json", action="store_true", help="print one JSON object")
-        sub.add_parser("checkpoint", help="sign the chain's current head")
+        verify.add_argument(
+            "--no-seal",
+            action="store_true",
+            help="only read: do not first seal the events committed but not yet chained",
+        )
+        sub.add_parser("checkpoint", help="seal committed events and sign the chain's head")
+        sub.add_parser("seal", help="chain the events committed but not yet sealed")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["what"] == "seal":
+            self.stdout.write(f"Sealed {seal()} event(s) into the audit chain.")
+            return
         if options["what"] == "checkpoint":
             cp = write_checkpoint()
             if cp is None:
@@ -40,7 +49,11 @@ class Command(BaseCommand):
             checkpoints = read_checkpoints()
         except CheckpointError as exc:
             raise CommandError(f"audit chain NOT verified: {exc}") from exc
+        if not options["no_seal"]:
+            seal()
         report = verify_chain({cp.sequence: cp.hash for cp in checkpoints})
+        tail = unsealed()
+        oldest = tail.oldest.isoformat() if tail.oldest else None
         if options["json"]:
             self.stdout.write(
                 json.dumps(
@@ -51,6 +64,8 @@ class Command(BaseCommand):
                         "checkpoints": len(checkpoints),
                         "broken_sequence": report.problem.sequence if report.problem else None,
                         "reason": report.problem.reason if report.problem else None,
+                        "unsealed": tail.count,
+                        "oldest_unsealed_at": oldest,
                     }
                 )
             )
@@ -65,3 +80,11 @@ class Command(BaseCommand):
                     f"{report.last_sequence}, {len(checkpoints)} signed checkpoint(s) match"
                 )
             )
+            if tail.count:
+                # Written but not yet chained: not protected by the chain until sealed.
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"{tail.count} event(s) not yet sealed into the chain, the oldest "
+                        f"written at {oldest}: not verified until sealed"
+                    )
+                )

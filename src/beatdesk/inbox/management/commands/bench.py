@@ -1,5 +1,9 @@
 """`beatdesk bench ingest --messages N`: figures for the inbound path; last line is JSON.
 
+`--workers 1,2,4 --rate R` is the scaling curve: for each worker count, N real `beatdesk
+worker` processes (RQ with BEATDESK_TASKS=rq) take messages delivered R a second, and the
+receipt-to-routed p50 and p99 are printed, one line per count, then one JSON line.
+
 Every bench runs in a throw-away home of its own (a new temporary BEATDESK_HOME on SQLite,
 migrated and seeded with the demo force), whose path it prints, so that it works on a fresh
 machine and never writes into a real installation. --use-current-home runs it on the
@@ -13,7 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +44,17 @@ class Command(BaseCommand):
         ingest.add_argument("--batch", type=int, default=500)
         ingest.add_argument(
             "--workers",
-            type=int,
-            default=1,
-            help="worker processes sharing the batches, as `beatdesk worker` processes would",
+            type=_counts,
+            default=[1],
+            help="worker processes sharing the batches, as `beatdesk worker` processes would; "
+            "with --rate, running `beatdesk worker` processes; a list (1,2,4) runs each",
+        )
+        ingest.add_argument(
+            "--rate",
+            type=float,
+            default=None,
+            help="messages a second, delivered one at a time to running workers: the "
+            "receipt-to-routed latency at a sustained rate",
         )
         ingest.add_argument("--no-progress", action="store_true")
         self.benches: dict[str, ArgumentParser] = {"ingest": ingest}
@@ -55,8 +67,10 @@ class Command(BaseCommand):
             )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["messages"] < 1 or options["batch"] < 1 or options["workers"] < 1:
+        if options["messages"] < 1 or options["batch"] < 1 or min(options["workers"]) < 1:
             raise CommandError("--messages, --batch and --workers must be at least 1")
+        if options["rate"] is not None and options["rate"] <= 0:
+            raise CommandError("--rate must be above 0 messages a second")
         if not options["use_current_home"]:
             self._in_throwaway_home(options)
             return
@@ -105,30 +119,57 @@ class Command(BaseCommand):
             value = options[action.dest]
             if action.nargs == 0:  # a switch
                 argv += [action.option_strings[0]] if value else []
-            else:
+            elif isinstance(value, list):
+                argv += [action.option_strings[0], ",".join(str(v) for v in value)]
+            elif value is not None:
                 argv += [action.option_strings[0], str(value)]
         return argv
 
     def _ingest(self, options: dict[str, Any]) -> None:
-        from beatdesk.inbox.bench import BenchError, run
+        from beatdesk.inbox.bench import BenchError, run, sustained
 
         try:
             account = replay_account()
         except ReplayFileError as exc:
             raise CommandError(str(exc)) from exc
-        with Progress(disable=options["no_progress"], transient=True) as progress:
-            bar = progress.add_task("ingesting", total=options["messages"])
-            try:
-                result = run(
-                    account,
-                    options["messages"],
-                    batch=options["batch"],
-                    workers=options["workers"],
-                    progress=lambda done: progress.update(bar, completed=done),
-                )
-            except BenchError as exc:
-                raise CommandError(str(exc)) from exc
-        self.stdout.write(json.dumps({**result, "home": str(settings.HOME)}))
+        curve = []
+        for workers in options["workers"]:
+            with Progress(disable=options["no_progress"], transient=True) as progress:
+                bar = progress.add_task(f"{workers} worker(s)", total=options["messages"])
+                advance = lambda done, bar=bar: progress.update(bar, completed=done)  # noqa: E731
+                try:
+                    if options["rate"] is None:
+                        result = run(
+                            account, options["messages"], batch=options["batch"],
+                            workers=workers, progress=advance,
+                        )  # fmt: skip
+                    else:
+                        result = sustained(
+                            account, options["messages"], options["rate"], workers, advance
+                        )
+                except BenchError as exc:
+                    raise CommandError(str(exc)) from exc
+            result = {**result, "home": str(settings.HOME)}
+            if options["rate"] is None and len(options["workers"]) == 1:
+                self.stdout.write(json.dumps(result))
+                return
+            rate = result.get("routed_per_s", result.get("msgs_per_s"))
+            self.stdout.write(
+                f"{workers} worker(s): {rate} msgs/s, receipt to routed "
+                f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms"
+            )
+            curve.append(result)
+        self.stdout.write(json.dumps({"rate_per_s": options["rate"], "curve": curve}))
+
+
+def _counts(value: str) -> list[int]:
+    """--workers 4, or a list: 1,2,4."""
+    try:
+        return [int(v) for v in value.split(",") if v.strip()] or [0]
+    except ValueError:
+        raise ArgumentTypeError(
+            f"{value!r} is not a worker count or a list such as 1,2,4"
+        ) from None
 
 
 def _unapplied_migrations() -> int:
