@@ -251,6 +251,10 @@ elif _TASKS == "immediate":
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# PostgreSQL: each process seals the audit events written since at most this often (see
+# audit/chain.py); 0 seals after every write.
+BEATDESK_AUDIT_SEAL_EVERY_SECONDS = float(os.environ.get("BEATDESK_AUDIT_SEAL_EVERY_SECONDS", "1"))
+
 # The audit checkpoint key and file: outside the database by design.
 AUDIT_DIR = Path(os.environ.get("BEATDESK_AUDIT_DIR") or HOME / "audit")
 

@@ -27,6 +27,25 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _seal_after_every_write(settings):
+    """These tests follow the writer's own seal after each commit; the throttle has its own."""
+    settings.BEATDESK_AUDIT_SEAL_EVERY_SECONDS = 0
+
+
+def test_a_writer_seals_at_most_once_a_second_and_the_rest_waits_for_the_next_sealer(settings):
+    settings.BEATDESK_AUDIT_SEAL_EVERY_SECONDS = 60
+    chain._last_writer_seal = 0.0
+    write("first")
+    write("second")
+    assert list(AuditEvent.objects.order_by("id").values_list("action", "sequence")) == [
+        ("first", 1),
+        ("second", None),  # written within the interval: left for the next sealer
+    ]
+    assert verify_json("--no-seal")["unsealed"] == 1
+    assert verify_json()["ok"] and verify_json()["unsealed"] == 0  # verify seals first
+
+
 def in_thread(work: Callable[[], None]) -> threading.Thread:
     """Run `work` on a connection of its own, as another process's writer would."""
     failures: list[BaseException] = []
