@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE
 
+from beatdesk.core.client import trusted_networks
 from beatdesk.core.home import home, secret_file
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -254,6 +255,41 @@ else:
 # PostgreSQL: each process seals the audit events written since at most this often (see
 # audit/chain.py); 0 seals after every write.
 BEATDESK_AUDIT_SEAL_EVERY_SECONDS = float(os.environ.get("BEATDESK_AUDIT_SEAL_EVERY_SECONDS", "1"))
+
+# Caches and the client's address. The web form's and the intake's rate limits live in
+# the cache, shared by every process: the database cache (its table is made by `beatdesk
+# migrate`) unless BEATDESK_CACHE_URL or REDIS_URL names a Redis (django-redis).
+# BEATDESK_TRUSTED_PROXIES: the reverse proxies (comma-separated addresses or CIDRs) whose
+# X-Forwarded-For is believed; with none, the connecting address is the client's.
+_CACHE_URL = os.environ.get("BEATDESK_CACHE_URL") or os.environ.get("REDIS_URL")
+if _CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": _CACHE_URL,
+            "TIMEOUT": 600,
+            "KEY_PREFIX": "beatdesk",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "beatdesk_cache",
+            "TIMEOUT": 600,
+            # Culling past the default 300 entries would free rate-limit slots early.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+BEATDESK_TRUSTED_PROXIES = [
+    str(network)
+    for network in trusted_networks(
+        c for c in os.environ.get("BEATDESK_TRUSTED_PROXIES", "").split(",") if c.strip()
+    )
+]
+# Sign-in limits by address see the same client address as everything else (with
+# django-ipware installed, axes would otherwise believe any X-Forwarded-For).
+AXES_CLIENT_IP_CALLABLE = "beatdesk.core.client.client_address"
 
 # The audit checkpoint key and file: outside the database by design.
 AUDIT_DIR = Path(os.environ.get("BEATDESK_AUDIT_DIR") or HOME / "audit")

@@ -9,7 +9,7 @@ from typing import Any
 
 def sha256_hex(data: bytes | str) -> str:
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        data = data.encode("utf-8", "surrogatepass")  # half an emoji hashes as it stands
     return hashlib.sha256(data).hexdigest()
 
 

@@ -6,9 +6,13 @@ receive → store raw (committed first) → normalise → deduplicate on (networ
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import logging
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -16,10 +20,13 @@ from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
 from beatdesk.core.sql import insert_new, insert_returning, update_many
+from beatdesk.core.text import decoded, exact_bytes, is_storable, storable
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
 from beatdesk.networks.base import Inbound, PayloadError
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import UnknownNetwork, connector
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,13 +37,92 @@ class Received:
     error: str = ""
 
 
-def _store_payload(account: NetworkAccount, body: str) -> InboundPayload:
+def _payload(account: NetworkAccount, body: str | bytes) -> InboundPayload:
+    """An unsaved InboundPayload keeping the delivery as it came: as text when its bytes are
+    text every database stores, else a readable copy and the exact bytes beside it."""
+    exact = exact_bytes(body)
+    try:
+        text, whole = decoded(exact), True
+    except UnicodeDecodeError:
+        text, whole = exact.decode("utf-8", "replace"), False
+    kept = None if whole and is_storable(text) else exact
+    return InboundPayload(
+        network=account.kind,
+        account=account,
+        body=storable(text),
+        body_bytes=kept,
+        sha256=sha256_hex(exact),
+    )
+
+
+def _source(payload: InboundPayload) -> str:
+    """What the connector reads: the delivery's own text, lone surrogates and all."""
+    if payload.body_bytes is None:
+        return payload.body
+    try:
+        return decoded(bytes(payload.body_bytes))
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+
+
+def _store_payload(account: NetworkAccount, body: str | bytes) -> InboundPayload:
+    payload = _payload(account, body)
     with transaction.atomic():
-        payload = InboundPayload.objects.create(
-            network=account.kind, account=account, body=body, sha256=sha256_hex(body)
+        payload.save(force_insert=True)
+        record_system(
+            "ingest", Category.COLLECTION, "payload.received", payload, payload=exact_bytes(body)
         )
-        record_system("ingest", Category.COLLECTION, "payload.received", payload, payload=body)
     return payload
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def _attachment(value: dict[Any, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, float) and math.isfinite(item) or isinstance(item, _SCALARS):
+            kept[storable(str(key))] = storable(item) if isinstance(item, str) else item
+    return kept
+
+
+def _storable_item(item: Inbound) -> Inbound:
+    """The normalised message as every database stores it: no NUL, no half emoji (each
+    shown as U+FFFD), fields cut to their columns (never the id, which is the message's
+    identity), attachments flat."""
+    if len(item.external_id) > 200:
+        raise PayloadError(f"an id of {len(item.external_id)} characters (at most 200)")
+    if not item.external_id.strip():
+        raise PayloadError("a message without an id")
+    return dataclasses.replace(
+        item,
+        external_id=storable(item.external_id),
+        author_handle=storable(item.author_handle)[:200],
+        author_name=storable(item.author_name)[:200],
+        text=storable(item.text),
+        language=storable(item.language)[:16],
+        reply_to=storable(item.reply_to)[:200],
+        thread_id=storable(item.thread_id)[:200],
+        account_handle=storable(item.account_handle),
+        attachments=[_attachment(a) for a in item.attachments if isinstance(a, dict)],
+    )
+
+
+def _read(kind: str, payload: InboundPayload) -> Inbound:
+    """The delivery normalised by its network's connector, or PayloadError saying why not."""
+    source = _source(payload)
+    try:
+        item = connector(kind).normalise(source)
+    except (PayloadError, UnknownNetwork):
+        raise
+    except Exception as exc:
+        # A connector's own fault must not lose the delivery or stop a batch: it becomes a
+        # dead letter, read again once the connector is fixed.
+        logger.exception("the %s connector failed on payload %s", kind, payload.pk)
+        raise PayloadError(
+            f"the {kind} connector failed: {type(exc).__name__}: {exc}"[:500]
+        ) from exc
+    return _storable_item(item)
 
 
 def _addressed_account(via: NetworkAccount, item: Inbound) -> NetworkAccount:
@@ -110,23 +196,25 @@ def _is_own(item: Inbound) -> bool:
 
 
 def do_receive(
-    account: NetworkAccount, body: str, *, created_at: dt.datetime | None = None
+    account: NetworkAccount, body: str | bytes, *, created_at: dt.datetime | None = None
 ) -> Received:
-    """Take one delivery from a network. Safe to call twice, or from two processes at once."""
-    return _ingest(account, _store_payload(account, body), body, created_at)
+    """Take one delivery from a network (its text, or its bytes as they came). Safe to call
+    twice, or from two processes at once."""
+    return _ingest(account, _store_payload(account, body), created_at)
 
 
 def _ingest(
-    account: NetworkAccount, payload: InboundPayload, body: str, created_at: dt.datetime | None
+    account: NetworkAccount, payload: InboundPayload, created_at: dt.datetime | None
 ) -> Received:
+    body = payload.body
     try:
-        item = connector(account.kind).normalise(body)
+        item = _read(account.kind, payload)
     except (PayloadError, UnknownNetwork) as exc:
         with transaction.atomic():
             InboundPayload.objects.filter(pk=payload.pk).update(
-                status=InboundPayload.Status.FAILED, error=str(exc)
+                status=InboundPayload.Status.FAILED, error=storable(str(exc))
             )
-        return Received(payload.pk, InboundPayload.Status.FAILED, error=str(exc))
+        return Received(payload.pk, InboundPayload.Status.FAILED, error=storable(str(exc)))
 
     if _is_own(item):
         InboundPayload.objects.filter(pk=payload.pk).update(status=InboundPayload.Status.OWN)
@@ -167,7 +255,9 @@ def _ingest(
         InboundPayload.objects.filter(pk=payload.pk).update(
             status=InboundPayload.Status.STORED, message=message
         )
-        record_system("ingest", Category.COLLECTION, "message.stored", message, payload=body)
+        record_system(
+            "ingest", Category.COLLECTION, "message.stored", message, payload=_exact(payload)
+        )
         message_id = message.pk
         transaction.on_commit(lambda: _hand_on(message_id))
     return Received(payload.pk, InboundPayload.Status.STORED, message_id)
@@ -179,8 +269,12 @@ def _hand_on(message_id: int) -> None:
     process_message.enqueue(message_id)
 
 
+def _exact(payload: InboundPayload) -> bytes:
+    return bytes(payload.body_bytes) if payload.body_bytes is not None else payload.body.encode()
+
+
 def do_receive_many(
-    account: NetworkAccount, bodies: list[str], *, hand_on: bool = True
+    account: NetworkAccount, bodies: Sequence[str | bytes], *, hand_on: bool = True
 ) -> list[Received]:
     """Take a batch of deliveries at once: the same steps as do_receive, in a few queries.
 
@@ -190,10 +284,7 @@ def do_receive_many(
     if not bodies:
         return []
     with transaction.atomic():
-        payloads = [
-            InboundPayload(network=account.kind, account=account, body=b, sha256=sha256_hex(b))
-            for b in bodies
-        ]
+        payloads = [_payload(account, b) for b in bodies]
         insert_returning(InboundPayload, payloads)
         record_system(
             "ingest",
@@ -207,22 +298,22 @@ def do_receive_many(
     results: list[Received | None] = [None] * len(bodies)
     items: list[tuple[int, Inbound]] = []
     failed: list[InboundPayload] = []
-    for i, (payload, body) in enumerate(zip(payloads, bodies, strict=True)):
+    for i, payload in enumerate(payloads):
         try:
-            items.append((i, connector(account.kind).normalise(body)))
+            items.append((i, _read(account.kind, payload)))
         except (PayloadError, UnknownNetwork) as exc:
-            payload.status, payload.error = InboundPayload.Status.FAILED, str(exc)
+            payload.status, payload.error = InboundPayload.Status.FAILED, storable(str(exc))
             failed.append(payload)
-            results[i] = Received(payload.pk, payload.status, error=str(exc))
+            results[i] = Received(payload.pk, payload.status, error=storable(str(exc)))
     if failed:
         InboundPayload.objects.bulk_update(failed, ["status", "error"])
     try:
         with transaction.atomic():
-            stored = _store_batch(account, payloads, bodies, items, results)
+            stored = _store_batch(account, payloads, items, results)
     except IntegrityError:
         # A concurrent delivery of the same message: let the one-by-one path sort it out.
         for i, _item in items:
-            results[i] = _ingest(account, payloads[i], bodies[i], None)
+            results[i] = _ingest(account, payloads[i], None)
         stored = [r.message_id for r in results if r and r.status == "stored" and r.message_id]
     if hand_on and stored:
         for start in range(0, len(stored), 500):
@@ -242,7 +333,6 @@ def _enqueue_batch(ids: list[int]) -> Callable[[], None]:
 def _store_batch(
     account: NetworkAccount,
     payloads: list[InboundPayload],
-    bodies: list[str],
     items: list[tuple[int, Inbound]],
     results: list[Received | None],
 ) -> list[int]:
@@ -294,7 +384,13 @@ def _store_batch(
             (
                 i,
                 _message(
-                    item, account.kind, target, bodies[i], payloads[i].sha256, received, thread
+                    item,
+                    account.kind,
+                    target,
+                    payloads[i].body,
+                    payloads[i].sha256,
+                    received,
+                    thread,
                 ),
             )
         )
@@ -374,7 +470,7 @@ def do_retry_payload(payload: InboundPayload) -> Received:
     """Read a dead letter again (after a connector fix): stored, duplicate, or failed again."""
     if payload.status != InboundPayload.Status.FAILED:
         return Received(payload.pk, payload.status, payload.message_id)
-    return _ingest(payload.account, payload, payload.body, None)
+    return _ingest(payload.account, payload, None)
 
 
 def do_read_stranded(payload: InboundPayload) -> Received:
@@ -382,4 +478,4 @@ def do_read_stranded(payload: InboundPayload) -> Received:
     once the grace period has passed): normalised and stored, or a dead letter."""
     if payload.status != InboundPayload.Status.RECEIVED:
         return Received(payload.pk, payload.status, payload.message_id)
-    return _ingest(payload.account, payload, payload.body, None)
+    return _ingest(payload.account, payload, None)

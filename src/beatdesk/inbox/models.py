@@ -24,8 +24,17 @@ class InboundPayload(models.Model):
 
     network = models.CharField(max_length=16, choices=NetworkKind.choices)
     account = models.ForeignKey(NetworkAccount, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
-    sha256 = models.CharField(max_length=64)
+    body = models.TextField(
+        help_text="The delivery as text; where its bytes were not storable text (not UTF-8, "
+        "a NUL, half an emoji) a readable copy with U+FFFD, the bytes kept in body_bytes."
+    )
+    body_bytes = models.BinaryField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The delivery's exact bytes, kept only when body is not exactly them.",
+    )
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the exact bytes.")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True)

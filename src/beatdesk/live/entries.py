@@ -10,11 +10,13 @@ him home", trimmed to the shortest limit among the event's networks.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from beatdesk.core.text import storable, unstorable_in
 from beatdesk.live.models import LiveEvent
 from beatdesk.live.redaction import redact_location, redact_text
 from beatdesk.networks.models import NetworkAccount
@@ -70,13 +72,39 @@ def read_time(value: str, event: LiveEvent) -> dt.datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LONDON)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"{value!r} is outside the calendar") from None
+
+
+def _raw(record: Mapping[str, object], where: str) -> dict[str, str]:
+    """The record as it came, each value as text (JSON for a list or an object); refused
+    when a database cannot keep it (a NUL, half an emoji, nesting past reading)."""
+    raw: dict[str, str] = {}
+    for key, value in record.items():
+        name = str(key)
+        if value is None or isinstance(value, str | int | float | bool):
+            text = str(value)
+        else:
+            try:
+                text = json.dumps(value, ensure_ascii=False)
+            except (ValueError, TypeError, RecursionError):
+                raise EntryError(
+                    f"{where}, field {storable(name)[:50]}", "cannot be read"
+                ) from None
+        problem = unstorable_in(name) or unstorable_in(text)
+        if problem:
+            raise EntryError(f"{where}, field {storable(name)[:50]}", problem)
+        raw[name] = text
+    return raw
 
 
 def read_entry(
     record: Mapping[str, object], event: LiveEvent, where: str, reference: str
 ) -> EntryIn:
     """Check one record (CSV row or JSON object); raise EntryError naming the field."""
+    raw = _raw(record, where)
     values: dict[str, str] = {}
     for field in (*FIELDS, "reference"):
         value = record.get(field)
@@ -95,7 +123,7 @@ def read_entry(
             raise EntryError(f"{where}, field {field}", "is empty")
     try:
         occurred_at = read_time(values["time"], event)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise EntryError(f"{where}, field time", str(exc)) from None
     early, late = event.starts_at - dt.timedelta(hours=1), event.ends_at + dt.timedelta(hours=1)
     if not early <= occurred_at <= late:
@@ -113,7 +141,7 @@ def read_entry(
         summary=values["summary"],
         outcome=values["outcome"],
         reference=reference or values["reference"],
-        raw={str(k): str(v) for k, v in record.items()},
+        raw=raw,
     )
 
 

@@ -34,11 +34,21 @@ def _reference(record: dict[str, str], seen: Counter[str]) -> str:
     return f"row:{digest}:{seen[digest]}"
 
 
+def _not_utf8(exc: UnicodeDecodeError) -> str:
+    return f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"
+
+
 def read_log(lines: Iterable[str], event: LiveEvent) -> list[EntryIn]:
     """Every row of the log, checked; LogError names all the bad rows, and nothing is taken
     unless every row is good."""
     reader = csv.DictReader(lines)
-    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    try:
+        fieldnames = reader.fieldnames or []
+    except UnicodeDecodeError as exc:  # the file is read, and decoded, from its first line
+        raise LogError([_not_utf8(exc)]) from exc
+    except csv.Error as exc:
+        raise LogError([f"line 1 (the header): not readable as CSV ({exc})"]) from exc
+    header = [(name or "").strip().lower() for name in fieldnames]
     missing = [f for f in FIELDS if f not in header]
     if missing:
         raise LogError(
@@ -70,7 +80,7 @@ def read_log(lines: Iterable[str], event: LiveEvent) -> list[EntryIn]:
     except csv.Error as exc:
         problems.append(f"line {reader.line_num}: not readable as CSV ({exc})")
     except UnicodeDecodeError as exc:
-        problems.append(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")
+        problems.append(_not_utf8(exc))
     if problems:
         raise LogError(problems)
     return entries

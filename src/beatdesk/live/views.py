@@ -4,7 +4,6 @@ command-and-control intake endpoint."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -24,6 +23,7 @@ from beatdesk.live import actions
 from beatdesk.live.entries import LONDON, EntryError, read_entry
 from beatdesk.live.models import LiveEntry, LiveEvent
 from beatdesk.live.queries import replies_filter, summarise
+from beatdesk.networks.base import PayloadError, read_json
 from beatdesk.publishing.models import Post
 
 APPROVAL_PAGE = 50
@@ -304,9 +304,9 @@ def intake(request: HttpRequest, event_id: int) -> JsonResponse:
                 )
         return _problem(403, "this token is not the intake token of that event")
     try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return _problem(400, "the body is not JSON")
+        body = read_json(request.body or b"null", "the body")
+    except PayloadError as exc:
+        return _problem(400, "the body is not JSON", detail=str(exc))
     records = body if isinstance(body, list) else [body]
     if not records or len(records) > MAX_INTAKE:
         return _problem(400, f"send one entry or a list of 1 to {MAX_INTAKE}")

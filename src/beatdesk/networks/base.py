@@ -9,6 +9,7 @@ deduplicating, triage, routing) is the same for every network: see inbox.actions
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -97,8 +98,39 @@ class Network:
         raise NotSupported(f"{self.kind} cannot publish")
 
 
+def as_list(value: Any) -> list[Any]:
+    """A field that should be a list: itself when it is one, else empty (never its keys or
+    characters)."""
+    return value if isinstance(value, list) else []
+
+
+def read_json(body: str | bytes, what: str) -> Any:
+    """The JSON of a delivery; PayloadError saying why when it is not UTF-8, not JSON,
+    nested deeper than a parser can follow, or holds a number too long to read."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"{what} is not JSON: {exc.msg} at column {exc.colno}") from exc
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"{what} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    except RecursionError as exc:
+        raise PayloadError(f"{what} is JSON nested too deeply to read") from exc
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise PayloadError(f"{what} is not readable JSON: {exc}") from exc
+
+
 def parse_time(value: Any) -> dt.datetime:
     """ISO 8601 (with Z or offset) or Twitter's 'Wed Jan 07 11:06:08 +0000 2015'; UTC out."""
+    try:
+        return _parse_time(value)
+    except PayloadError:
+        raise
+    except (OverflowError, OSError, ValueError, TypeError, IndexError) as exc:
+        # A timestamp or date beyond what a datetime holds (year 1 to 9999, UTC).
+        raise PayloadError(f"time out of range {value!r}"[:200]) from exc
+
+
+def _parse_time(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, int | float):
@@ -114,9 +146,9 @@ def parse_time(value: Any) -> dt.datetime:
                 try:
                     parsed = parsedate_to_datetime(text)
                 except (TypeError, ValueError) as exc:
-                    raise PayloadError(f"unreadable time {text!r}") from exc
+                    raise PayloadError(f"unreadable time {text[:100]!r}") from exc
     else:
-        raise PayloadError(f"unreadable time {value!r}")
+        raise PayloadError(f"unreadable time {value!r}"[:200])
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)

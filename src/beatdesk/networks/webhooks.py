@@ -20,9 +20,10 @@ from beatdesk.networks.models import NetworkAccount
 def _deliver(account: NetworkAccount, body: bytes, split: Callable[[bytes], list[str]]) -> int:
     try:
         events = split(body)
-    except (ValueError, TypeError, KeyError):
-        # Kept verbatim: normalising the whole push fails and it becomes a dead letter.
-        do_receive(account, body.decode("utf-8", errors="replace"))
+    except (ValueError, TypeError, KeyError, RecursionError):
+        # Kept as the bytes it came as (not UTF-8 text, half an emoji, nested too deep):
+        # normalising the whole push fails and it becomes a dead letter.
+        do_receive(account, body)
         return 0
     if events:
         do_receive_many(account, events)

@@ -32,6 +32,7 @@ from beatdesk.networks.base import (
     PayloadError,
     TransientError,
     parse_time,
+    read_json,
 )
 from beatdesk.networks.bluesky.client import Credentials, XrpcClient
 from beatdesk.networks.bluesky.publish import (
@@ -113,14 +114,11 @@ class BlueskyNetwork(Network):
     # -- in ---------------------------------------------------------------------------------
 
     def normalise(self, body: str) -> Inbound:
-        try:
-            item = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise PayloadError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+        item = read_json(body, "a Bluesky notification")
         if not isinstance(item, dict):
             raise PayloadError("a Bluesky notification must be a JSON object")
         reason = item.get("reason")
-        if reason not in TAKEN_REASONS:
+        if not isinstance(reason, str) or reason not in TAKEN_REASONS:
             raise PayloadError(
                 f"Bluesky notification reason {reason!r} is not taken "
                 f"(only {', '.join(sorted(TAKEN_REASONS))})"

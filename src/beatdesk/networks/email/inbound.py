@@ -34,6 +34,7 @@ from beatdesk.networks.base import (
     Network,
     PayloadError,
     parse_time,
+    read_json,
 )
 from beatdesk.networks.email.client import (
     TIMEOUT_SECONDS,
@@ -239,10 +240,7 @@ def _file(filename: str, content_type: str, size: int) -> dict[str, Any]:
 
 
 def read_delivery(body: str) -> tuple[int, int, bytes]:
-    try:
-        record = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+    record = read_json(body, "an email delivery")
     if not isinstance(record, dict):
         raise PayloadError("an email delivery must be a JSON object")
     uid, validity, raw = record.get("uid"), record.get("uidvalidity"), record.get("raw")

@@ -35,7 +35,9 @@ from beatdesk.networks.base import (
     NetworkRefused,
     PayloadError,
     TransientError,
+    as_list,
     parse_time,
+    read_json,
 )
 from beatdesk.networks.facebook.client import DEFAULT_GRAPH_BASE, request
 from beatdesk.networks.facebook.publish import (
@@ -81,18 +83,18 @@ def _epoch(value: Any) -> dt.datetime:
     """Meta's unix times: seconds in feed changes, milliseconds in messaging events."""
     if isinstance(value, bool):
         raise PayloadError(f"unreadable time {value!r}")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, int | float):
-        return parse_time(value / 1000 if value > 100_000_000_000 else value)
+        try:
+            return parse_time(value / 1000 if value > 100_000_000_000 else value)
+        except OverflowError as exc:  # an integer too large to divide into a float
+            raise PayloadError("time out of range") from exc
     return parse_time(value)
 
 
 def _load(body: str) -> dict[str, Any]:
-    try:
-        record = json.loads(body)
-    except (TypeError, ValueError) as exc:
-        raise PayloadError("a Meta delivery must be JSON") from exc
+    record = read_json(body, "a Meta delivery")
     if not isinstance(record, dict):
         raise PayloadError("a Meta delivery must be a JSON object")
     return record
@@ -247,7 +249,7 @@ def _messaging(record: dict[str, Any]) -> Inbound:
             "url": _str(_obj(a.get("payload")).get("url")),
             "alt_text": _str(_obj(a.get("payload")).get("title")),
         }
-        for a in message.get("attachments") or []
+        for a in as_list(message.get("attachments"))
         if isinstance(a, dict)
     ]
     if not text.strip() and not attachments:

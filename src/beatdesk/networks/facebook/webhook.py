@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from beatdesk.networks.base import PayloadError
+from beatdesk.networks.base import PayloadError, as_list, read_json
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
@@ -65,10 +65,7 @@ def split_events(body: str | bytes) -> list[str]:
     "for_id") and the entry's time so it can be read alone. Everything else (likes,
     edits, reads, deliveries) and anything the account itself wrote (its own comments,
     Messenger echoes) is left out: the desk never takes back its own posts."""
-    try:
-        delivery: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError("a Meta webhook delivery must be JSON") from exc
+    delivery: Any = read_json(body, "a Meta webhook delivery")
     if not isinstance(delivery, dict):
         raise PayloadError("a Meta webhook delivery must be a JSON object")
     entries = delivery.get("entry") or []
@@ -81,7 +78,7 @@ def split_events(body: str | bytes) -> list[str]:
             raise PayloadError("a Meta webhook entry must be an object")
         own_id = _id(entry.get("id"))
         shared = {"object": kind, "for_id": own_id, "time": entry.get("time")}
-        for change in entry.get("changes") or []:
+        for change in as_list(entry.get("changes")):
             if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
                 continue
             field, value = change.get("field"), change["value"]
@@ -95,7 +92,7 @@ def split_events(body: str | bytes) -> list[str]:
             bodies.append(
                 json.dumps({**shared, "field": field, "value": value}, ensure_ascii=False)
             )
-        for event in entry.get("messaging") or []:
+        for event in as_list(entry.get("messaging")):
             if not isinstance(event, dict) or not isinstance(event.get("message"), dict):
                 continue
             message = event["message"]

@@ -21,7 +21,9 @@ from beatdesk.networks.base import (
     Network,
     PayloadError,
     TransientError,
+    as_list,
     parse_time,
+    read_json,
 )
 from beatdesk.networks.mastodon.client import MastodonClient, client_for
 from beatdesk.networks.mastodon.publish import (
@@ -144,7 +146,7 @@ def _addressed_to(status: dict[str, Any]) -> str:
 
 def _attachments(status: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for media in status.get("media_attachments") or []:
+    for media in as_list(status.get("media_attachments")):
         if not isinstance(media, dict):
             continue
         url = _str(media.get("url")) or _str(media.get("remote_url"))
@@ -177,10 +179,7 @@ def _status_of(record: Any) -> dict[str, Any]:
 
 
 def normalise_status(body: str) -> Inbound:
-    try:
-        record = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+    record = read_json(body, "a Mastodon status")
     status = _status_of(record)
     if isinstance(status.get("reblog"), dict):
         status = status["reblog"]  # a boost: the boosted status is the message

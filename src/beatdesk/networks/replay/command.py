@@ -10,6 +10,7 @@ from pathlib import Path
 from beatdesk.accounts.models import Force
 from beatdesk.core.clock import now
 from beatdesk.inbox.actions import do_receive, do_receive_many
+from beatdesk.inbox.models import InboundPayload
 from beatdesk.networks.models import NetworkAccount, NetworkKind
 from beatdesk.networks.replay.client import ReplayFileError, iter_schedule, read_file
 
@@ -41,8 +42,10 @@ def replay(
     rebase_time: bool = False,
     limit: int | None = None,
     on_delivery: Callable[[int, int, str], None] | None = None,
+    on_failed: Callable[[int, str], None] | None = None,
 ) -> Counter[str]:
-    """Deliver every record; returns counts by outcome (stored, duplicate, failed)."""
+    """Deliver every record; returns counts by outcome (stored, duplicate, failed).
+    `on_failed(line, reason)` hears of each record kept as a dead letter."""
     records = read_file(path)
     if limit is not None:
         records = records[:limit]
@@ -53,9 +56,12 @@ def replay(
         # As fast as possible: whole batches through the same path, a few queries each.
         try:
             for start_at in range(0, total, FAST_BATCH):
-                chunk = [r.body for r in records[start_at : start_at + FAST_BATCH]]
-                for result in do_receive_many(account, chunk):
+                chunk = records[start_at : start_at + FAST_BATCH]
+                results = do_receive_many(account, [r.delivery for r in chunk])
+                for record, result in zip(chunk, results, strict=True):
                     outcomes[result.status] += 1
+                    if on_failed is not None and result.status == InboundPayload.Status.FAILED:
+                        on_failed(record.line, result.error)
                 if on_delivery is not None:
                     on_delivery(min(start_at + FAST_BATCH, total), total, "")
         except KeyboardInterrupt:
@@ -66,8 +72,10 @@ def replay(
             wait = start + offset - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            result = do_receive(account, record.body, created_at=now() if rebase_time else None)
+            result = do_receive(account, record.delivery, created_at=now() if rebase_time else None)
             outcomes[result.status] += 1
+            if on_failed is not None and result.status == InboundPayload.Status.FAILED:
+                on_failed(record.line, result.error)
             if on_delivery is not None:
                 on_delivery(index, total, result.status)
     except KeyboardInterrupt:

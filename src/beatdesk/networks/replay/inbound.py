@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from beatdesk.core.digest import sha256_hex
-from beatdesk.networks.base import Inbound, Network, PayloadError, parse_time
+from beatdesk.networks.base import Inbound, Network, PayloadError, as_list, parse_time, read_json
 from beatdesk.networks.models import NetworkKind
 
 _KNOWN = {choice.value for choice in NetworkKind}
@@ -25,10 +24,7 @@ class ReplayNetwork(Network):
     kind = "replay"
 
     def normalise(self, body: str) -> Inbound:
-        try:
-            record = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise PayloadError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+        record = read_json(body, "a recorded post")
         if not isinstance(record, dict):
             raise PayloadError("a recorded post must be a JSON object")
         text = record.get("text")
@@ -54,5 +50,5 @@ class ReplayNetwork(Network):
             reply_to=str(reply_to or "")[:200],
             language=str(_first(record, "language", "lang") or "")[:16],
             account_handle=str(record.get("account") or ""),
-            attachments=list(record.get("attachments") or []),
+            attachments=[a for a in as_list(record.get("attachments")) if isinstance(a, dict)],
         )

@@ -29,7 +29,9 @@ from beatdesk.networks.base import (
     Network,
     PayloadError,
     TransientError,
+    as_list,
     parse_time,
+    read_json,
 )
 from beatdesk.networks.rss.client import TIMEOUT_SECONDS, FeedClient, client_for
 
@@ -149,7 +151,7 @@ def entry_record(feed: Any, entry: Any) -> dict[str, Any]:
     """One entry as a self-contained delivery."""
     summary = _str(entry.get("summary"))
     if not summary:
-        for part in entry.get("content") or []:
+        for part in as_list(entry.get("content")):
             if isinstance(part, dict) and _str(part.get("value")):
                 summary = _str(part.get("value"))
                 break
@@ -262,10 +264,7 @@ def _created_at(record: dict[str, Any]) -> dt.datetime:
 
 
 def normalise_entry(body: str) -> Inbound:
-    try:
-        record = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+    record = read_json(body, "a feed entry")
     if not isinstance(record, dict):
         raise PayloadError("an RSS delivery must be a JSON object")
     external_id = _str(record.get("id"))

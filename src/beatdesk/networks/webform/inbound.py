@@ -6,9 +6,7 @@ normalised like any network's delivery.
 
 from __future__ import annotations
 
-import json
-
-from beatdesk.networks.base import Inbound, Network, PayloadError, parse_time
+from beatdesk.networks.base import Inbound, Network, PayloadError, parse_time, read_json
 
 
 class WebformNetwork(Network):
@@ -17,10 +15,7 @@ class WebformNetwork(Network):
     can_publish = False  # replies go by email when the person left one (the email network)
 
     def normalise(self, body: str) -> Inbound:
-        try:
-            data = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise PayloadError(f"not JSON: {exc.msg}") from exc
+        data = read_json(body, "a submission")
         if not isinstance(data, dict):
             raise PayloadError("a submission must be a JSON object")
         text = str(data.get("message") or "").strip()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from beatdesk.core.client import client_address
+from beatdesk.networks.base import PayloadError, read_json
 from beatdesk.networks.webform.intake import MAX_MESSAGE, IntakeError, TooMany, submit
 
 
@@ -23,10 +23,6 @@ class ContactForm(forms.Form):
     website = forms.CharField(required=False, label="Leave this empty")
 
 
-def _address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
 def contact(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -38,7 +34,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                 message=form.cleaned_data["message"],
                 name=form.cleaned_data["name"],
                 reply_email=form.cleaned_data["reply_email"],
-                address=_address(request),
+                address=client_address(request),
             )
         except TooMany as exc:
             form.add_error(None, str(exc))
@@ -58,20 +54,19 @@ def intake_api(request: HttpRequest) -> JsonResponse:
     if len(request.body) > 4 * MAX_MESSAGE:
         return JsonResponse({"error": "the request is too large"}, status=413)
     try:
-        data = json.loads(request.body or b"{}")
-    except json.JSONDecodeError:
-        return JsonResponse({"error": "the body must be JSON"}, status=400)
+        data = read_json(request.body or b"{}", "the body")
+    except PayloadError as exc:
+        return JsonResponse({"error": "the body must be JSON", "detail": str(exc)}, status=400)
     if not isinstance(data, dict):
         return JsonResponse({"error": "the body must be a JSON object"}, status=400)
     if data.get("website"):
         return JsonResponse({"reference": None}, status=201)
+    fields = {name: data.get(name) or "" for name in ("message", "name", "reply_email")}
+    wrong = [name for name, value in fields.items() if not isinstance(value, str)]
+    if wrong:
+        return JsonResponse({"error": f"{', '.join(wrong)} must be text"}, status=400)
     try:
-        done = submit(
-            message=str(data.get("message") or ""),
-            name=str(data.get("name") or ""),
-            reply_email=str(data.get("reply_email") or ""),
-            address=_address(request),
-        )
+        done = submit(**fields, address=client_address(request))
     except TooMany as exc:
         return JsonResponse({"error": str(exc)}, status=429)
     except IntakeError as exc:

@@ -28,7 +28,9 @@ from beatdesk.networks.base import (
     NotSupported,
     PayloadError,
     TransientError,
+    as_list,
     parse_time,
+    read_json,
 )
 from beatdesk.networks.x.client import DEFAULT_API_BASE, request
 from beatdesk.networks.x.publish import post, post_thread
@@ -74,21 +76,23 @@ def _id(value: Any) -> str:
 
 
 def _id_order(value: str) -> int:
-    return int(value) if value.isdigit() else -1
+    return int(value) if _digits(value) else -1
+
+
+def _digits(value: str) -> bool:
+    # str.isdigit() is true of "²" and other digits int() does not read.
+    return value.isascii() and value.isdigit() and len(value) <= 30
 
 
 def _snowflake_time(post_id: str) -> dt.datetime:
-    if not post_id.isdigit():
+    if not _digits(post_id):
         raise PayloadError("a post without created_at or a snowflake id")
     ms = (int(post_id) >> 22) + _TWITTER_EPOCH_MS
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    return parse_time(ms / 1000)
 
 
 def _load(body: str) -> dict[str, Any]:
-    try:
-        record = json.loads(body)
-    except (TypeError, ValueError) as exc:
-        raise PayloadError("an X delivery must be JSON") from exc
+    record = read_json(body, "an X delivery")
     if not isinstance(record, dict):
         raise PayloadError("an X delivery must be a JSON object")
     return record
@@ -119,13 +123,13 @@ def _v2_post(record: dict[str, Any]) -> Inbound:
     else:
         raise PayloadError(f"X post {post_id} has no author")
     reply_to = ""
-    for ref in tweet.get("referenced_tweets") or []:
+    for ref in as_list(tweet.get("referenced_tweets")):
         if isinstance(ref, dict) and ref.get("type") == "replied_to":
             reply_to = _id(ref.get("id"))
             break
     attachments_field = tweet.get("attachments")
     keys = attachments_field.get("media_keys") if isinstance(attachments_field, dict) else None
-    wanted = [str(k) for k in keys or []]
+    wanted = [str(k) for k in as_list(keys)]
     media = {str(m.get("media_key")): m for m in includes.get("media") or [] if isinstance(m, dict)}
     attachments = [
         {
@@ -231,7 +235,7 @@ def _direct_message(record: dict[str, Any]) -> Inbound:
         created = (
             parse_time(int(stamp) / 1000) if stamp not in (None, "") else _snowflake_time(event_id)
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise PayloadError(f"direct message {event_id}: unreadable created_timestamp") from exc
     return Inbound(
         network="x",

@@ -13,7 +13,7 @@ import hmac
 import json
 from typing import Any
 
-from beatdesk.networks.base import PayloadError
+from beatdesk.networks.base import PayloadError, read_json
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 # The event kinds that carry a message for the desk; the rest (likes, follows, typing,
@@ -50,10 +50,7 @@ def verify_signature(body: bytes, header_value: str | None, consumer_secret: str
 def split_events(body: str | bytes) -> list[str]:
     """One JSON body per tweet_create_event / direct_message_event, each keeping the
     delivery's other keys (for_user_id, the users map, …) so it can be read alone."""
-    try:
-        delivery: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError("an X webhook delivery must be JSON") from exc
+    delivery: Any = read_json(body, "an X webhook delivery")
     if not isinstance(delivery, dict):
         raise PayloadError("an X webhook delivery must be a JSON object")
     shared = {k: v for k, v in delivery.items() if not k.endswith("_events")}

@@ -11,6 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from beatdesk.networks.replay.client import ReplayFileError
 from beatdesk.networks.replay.command import replay, replay_account
 
+MAX_FAILURES_SHOWN = 20
+
 
 class Command(BaseCommand):
     help = "Play a JSONL or CSV file of posts through the ingestion path, as live traffic."
@@ -63,6 +65,8 @@ class Command(BaseCommand):
                 def tick(done: int, total: int, status: str) -> None:
                     progress.update(bar, completed=done, total=total)
 
+                failures: list[tuple[int, str]] = []
+
                 outcomes = replay(
                     options["file"],
                     speed=speed,
@@ -70,12 +74,18 @@ class Command(BaseCommand):
                     rebase_time=options["rebase_time"],
                     limit=options["limit"],
                     on_delivery=tick,
+                    on_failed=lambda line, reason: failures.append((line, reason)),
                 )
         except ReplayFileError as exc:
             raise CommandError(str(exc)) from exc
         left = outcomes.pop("interrupted", None)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items()))
         self.stdout.write(f"replayed {sum(outcomes.values())} posts: {summary or 'none'}")
+        for line, reason in failures[:MAX_FAILURES_SHOWN]:
+            self.stdout.write(f"line {line}: kept as a dead letter: {reason}")
+        if len(failures) > MAX_FAILURES_SHOWN:
+            more = len(failures) - MAX_FAILURES_SHOWN
+            self.stdout.write(f"… and {more} more line(s) kept as dead letters")
         if left is not None:
             self.stdout.write(f"replay stopped early: {left} posts not delivered")
 
