@@ -9,8 +9,8 @@ is. Replaying a file twice stores nothing new.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,8 +19,9 @@ from typing import Any
 
 from beatdesk.core.clock import now
 from beatdesk.monitoring.actions import CollectedPost, do_store_posts
+from beatdesk.monitoring.collectors import post_of_item
 from beatdesk.monitoring.models import Watch
-from beatdesk.networks.base import PayloadError
+from beatdesk.networks.base import PayloadError, read_json
 from beatdesk.networks.replay.client import Recorded, ReplayFileError, iter_schedule, read_file
 from beatdesk.networks.replay.inbound import ReplayNetwork
 
@@ -71,26 +72,18 @@ def _where(record: dict[str, Any]) -> tuple[float | None, float | None]:
 
 def post_of(watch: Watch, record: Recorded, *, shift: dt.timedelta | None) -> CollectedPost:
     """The record as a collected post; `shift` moves its time (rebasing), keeping spacing."""
-    item = ReplayNetwork().normalise(record.body)
-    data = json.loads(record.body)
-    latitude, longitude = _where(data)
-    return CollectedPost(
-        network=item.network if item.network != "replay" else watch.network,
-        external_id=item.external_id,
-        author_handle=item.author_handle,
-        text=item.text,
-        posted_at=item.created_at + shift if shift is not None else item.created_at,
-        raw=record.body,
-        language=item.language,
-        latitude=latitude,
-        longitude=longitude,
-    )
+    item = ReplayNetwork().normalise(record.body)  # PayloadError when it cannot be read
+    latitude, longitude = _where(read_json(record.body, "the record"))
+    if shift is not None:
+        item = dataclasses.replace(item, created_at=item.created_at + shift)
+    network = item.network if item.network != "replay" else watch.network
+    return post_of_item(network, item, record.body, latitude=latitude, longitude=longitude)
 
 
 def _of_event(record: Recorded, event: str) -> bool:
     try:
-        data = json.loads(record.body)
-    except json.JSONDecodeError:
+        data = read_json(record.body, "the record")
+    except PayloadError:
         return False
     return isinstance(data, dict) and str(data.get("event") or "") == event
 
@@ -130,7 +123,7 @@ def replay_into_watch(
         for record in batch:
             try:
                 posts.append(post_of(watch, record, shift=shift))
-            except (PayloadError, json.JSONDecodeError):
+            except PayloadError:
                 outcomes["unreadable"] += 1
         stored = len(do_store_posts(watch, posts, component="replay")) if posts else 0
         outcomes["stored"] += stored

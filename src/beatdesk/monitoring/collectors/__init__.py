@@ -9,12 +9,11 @@ reason (they become the watch's dead letters). Failures are the network contract
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from beatdesk.networks.base import Budget, PayloadError
+from beatdesk.networks.base import Budget, PayloadError, read_json
 
 if TYPE_CHECKING:
     from beatdesk.monitoring.actions import CollectedPost
@@ -96,10 +95,7 @@ def reader_for(network: str) -> Reader | None:
 
 def parsed(raw: str) -> dict[str, Any]:
     """A stored JSON item as a dict (PayloadError when it is not one)."""
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"not JSON: {exc}") from exc
+    data = read_json(raw, "the item")
     if not isinstance(data, dict):
         raise PayloadError("not a JSON object")
     return data
