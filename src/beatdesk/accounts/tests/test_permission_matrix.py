@@ -373,3 +373,23 @@ def test_hidden_and_missing_answer_alike(route: Route, world: World, db: None) -
     missing = _call(client, method, _path(route, _kwargs(route, None)))
     assert hidden.status_code == missing.status_code == 404
     assert hidden.content == missing.content
+
+
+# The page that asks for the second factor is the one door a password alone opens.
+SECOND_FACTOR = "/accounts/two-factor/"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+def test_a_password_alone_opens_no_door(route: Route, world: World, db: None) -> None:
+    """A session that has given its password but not its second factor is sent to the
+    second-factor page by every staff door, and changes nothing (the shift switch included)."""
+    door = DOORS[route.name]
+    if door.public or route.name == "accounts:second_factor":
+        pytest.skip("public, or the second-factor page itself")
+    client = Client()
+    client.force_login(world.users["supervisor"])
+    path = _path(route, _kwargs(route, world.own[door.record.kind] if door.record else None))
+    for method in METHODS:
+        response = _call(client, method, path)
+        assert response.status_code == 302, f"{method} {path}"
+        assert response["Location"] == SECOND_FACTOR, f"{method} {path}"
