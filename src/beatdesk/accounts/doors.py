@@ -209,7 +209,3 @@ DOORS: dict[str, Door] = {
     "meta_webhook": PUBLIC,
     "healthz": PUBLIC,
 }
-
-
-def door_for(url_name: str) -> Door | None:
-    return DOORS.get(url_name)
