@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -11,6 +11,8 @@ from django.http import Http404
 from beatdesk.audit.actions import Category, record
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from beatdesk.accounts.models import User
 
 
@@ -53,3 +55,38 @@ def hide(user: User, object_type: str, object_id: object, reason: str, *, exists
             justification=reason if exists else "no such record",
         )
     raise NotFoundOrHidden("Not found.")
+
+
+def check_visible(
+    user: User,
+    visible: QuerySet[Any],
+    object_id: object,
+    *,
+    object_type: str,
+    hidden: str,
+    key: str = "pk",
+) -> None:
+    """404, audited, unless the record is among those the user may see (`visible`); the
+    same answer for one that does not exist."""
+    if not visible.filter(**{key: object_id}).exists():
+        exists = visible.model._default_manager.filter(**{key: object_id}).exists()
+        hide(user, object_type, object_id, hidden, exists=exists)
+
+
+def guard(
+    user: User,
+    allowed: bool,
+    visible: QuerySet[Any],
+    object_id: object,
+    *,
+    object_type: str,
+    refused: str,
+    hidden: str,
+    key: str = "pk",
+) -> None:
+    """The door of a page or action that names a record, before any form is read: 403 for a
+    role that may never use it (`allowed` false), then 404 for a record the user may not see
+    or that does not exist; both audited."""
+    if not allowed:
+        refuse(user, object_type, object_id, refused)
+    check_visible(user, visible, object_id, object_type=object_type, hidden=hidden, key=key)

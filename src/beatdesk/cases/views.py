@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import guard, refuse
 from beatdesk.accounts.models import User
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.cases import actions
@@ -73,6 +73,15 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_POST
 def update(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    guard(
+        user,
+        is_active_staff(user) and user.role in MESSAGE_WRITERS,
+        visible_cases(user),
+        pk,
+        object_type="cases.case",
+        refused="this role cannot change cases",
+        hidden="the case belongs to another team",
+    )
     try:
         if request.POST.get("note"):
             actions.check_add_note(user, pk, request.POST["note"])

@@ -10,13 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import guard, refuse
 from beatdesk.accounts.models import Area, User
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.redirects import safe_next
 from beatdesk.inbox.forms import InboxFilterForm
-from beatdesk.inbox.models import Message
+from beatdesk.inbox.models import BulkOperation, Message
 from beatdesk.inbox.queries import (
     InboxFilter,
     access_message,
@@ -177,6 +177,15 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
     from beatdesk.inbox import work as w
 
     user: User = request.user  # type: ignore[assignment]
+    guard(
+        user,
+        is_active_staff(user) and user.role in MESSAGE_WRITERS,
+        visible_messages(user),
+        pk,
+        object_type="inbox.message",
+        refused="this role does not work messages",
+        hidden="the message is outside the user's teams",
+    )
     action = request.POST.get("action", "")
     try:
         if action == "claim":
@@ -272,6 +281,15 @@ def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
     from beatdesk.inbox import bulk as surge
 
     user: User = request.user  # type: ignore[assignment]
+    guard(
+        user,
+        is_active_staff(user) and user.role in MESSAGE_WRITERS,
+        BulkOperation.objects.filter(user__force_id=user.force_id or 0),
+        pk,
+        object_type="inbox.bulkoperation",
+        refused="this role does not work messages",
+        hidden="the bulk change is another force's",
+    )
     try:
         operation = surge.undo(user, pk)
     except ValidationError as exc:

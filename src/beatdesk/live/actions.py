@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, QuerySet
-from django.http import Http404
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import guard, refuse
 from beatdesk.accounts.models import Role
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.audit.actions import Category, record, record_system
@@ -59,12 +58,16 @@ def events_for(user: User) -> QuerySet[LiveEvent]:
 
 def access_event(user: User, event_id: int, *, manage: bool = False) -> LiveEvent:
     """The event, for this user to read (or, with manage, to run); refused and audited if not."""
-    event = events_for(user).filter(pk=event_id).first()
-    if event is None and not LiveEvent.objects.filter(pk=event_id, force=user.force).exists():
-        raise Http404("No such live event")
-    if event is None or (manage and user.role not in MANAGERS):
-        refuse(user, "live.liveevent", event_id, "this role does not run live events")
-    return event
+    guard(
+        user,
+        is_active_staff(user) and user.role in (MANAGERS if manage else READERS),
+        events_for(user),
+        event_id,
+        object_type="live.liveevent",
+        refused="this role does not run live events",
+        hidden="the live event is another force's",
+    )
+    return events_for(user).get(pk=event_id)
 
 
 # -- the intake token ------------------------------------------------------------------------

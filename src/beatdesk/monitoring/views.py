@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import guard, refuse
 from beatdesk.accounts.models import User
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.cases.queries import visible_cases
@@ -30,6 +30,7 @@ from beatdesk.monitoring.queries import (
     may_decide,
     may_propose,
     visible_operations,
+    visible_watches,
     with_counts,
 )
 from beatdesk.monitoring.rules import MAX_WATCH_DAYS, PERSON_EXPLANATION
@@ -119,12 +120,19 @@ def operation_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def operation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
+    guard(
+        user,
+        may_decide(user),
+        visible_operations(user),
+        pk,
+        object_type="monitoring.operation",
+        refused="only supervisors change operations",
+        hidden="the operation is another force's",
+    )
     operation = access_operation(user, pk)
-    if not may_decide(user) or user.force is None:
-        refuse(user, "monitoring.operation", pk, "only supervisors change operations")
     form = OperationForm(
         request.POST or None,
-        force=user.force,
+        force=operation.force,
         initial={
             "name": operation.name,
             "description": operation.description,
@@ -150,6 +158,15 @@ def operation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def operation_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
+    guard(
+        user,
+        may_decide(user),
+        visible_operations(user),
+        pk,
+        object_type="monitoring.operation",
+        refused="only supervisors delete operations",
+        hidden="the operation is another force's",
+    )
     operation = access_operation(user, pk)
     try:
         actions.check_delete_operation(user, operation)
@@ -180,13 +197,20 @@ def operation(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def watch_new(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
+    guard(
+        user,
+        may_propose(user),
+        visible_operations(user),
+        pk,
+        object_type="monitoring.operation",
+        refused="analysts and advisers do not propose watches",
+        hidden="the operation is another force's",
+    )
     found = access_operation(user, pk)
-    if not may_propose(user) or user.force is None:
-        refuse(user, "monitoring.operation", pk, "analysts and advisers do not propose watches")
     start = now().replace(second=0, microsecond=0)
     form = WatchForm(
         request.POST or None,
-        force=user.force,
+        force=found.force,
         initial={
             "owner": user,
             "starts_at": start,
@@ -240,6 +264,15 @@ def approvals(request: HttpRequest) -> HttpResponse:
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
+    guard(
+        user,
+        may_propose(user),
+        visible_watches(user),
+        pk,
+        object_type="monitoring.watch",
+        refused="analysts and advisers do not decide on watches",
+        hidden="the watch is another force's",
+    )
     watch = access_watch(user, pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -287,6 +320,15 @@ def watch(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def hold(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
+    guard(
+        user,
+        may_propose(user),
+        visible_watches(user),
+        pk,
+        object_type="monitoring.watch",
+        refused="analysts and advisers do not hold posts",
+        hidden="the watch is another force's",
+    )
     found = access_watch(user, pk)
     reference = request.POST.get("case", "").strip()
     case = visible_cases(user).filter(reference__iexact=reference).first()

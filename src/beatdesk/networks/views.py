@@ -8,10 +8,10 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import check_visible, refuse
 from beatdesk.accounts.models import Role, User
 from beatdesk.accounts.policy import reads_force_wide
 from beatdesk.audit.actions import Category, record
@@ -131,9 +131,15 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
 @require_POST
 def retry_watch_item(request: HttpRequest, pk: int) -> HttpResponse:
     user = _dead_letter_reader(request)
-    item = get_object_or_404(
-        UnreadableItem.objects.select_related("watch"), pk=pk, watch__operation__force=user.force
+    theirs = UnreadableItem.objects.filter(watch__operation__force_id=user.force_id or 0)
+    check_visible(
+        user,
+        theirs,
+        pk,
+        object_type="monitoring.unreadableitem",
+        hidden="the dead letter is another force's",
     )
+    item = theirs.select_related("watch").get(pk=pk)
     with transaction.atomic():
         record(
             user,
@@ -155,7 +161,15 @@ def retry_watch_item(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def retry_dead_letter(request: HttpRequest, pk: int) -> HttpResponse:
     user = _dead_letter_reader(request)
-    payload = get_object_or_404(InboundPayload, pk=pk, account__force=user.force)
+    theirs = InboundPayload.objects.filter(account__force_id=user.force_id or 0)
+    check_visible(
+        user,
+        theirs,
+        pk,
+        object_type="inbox.inboundpayload",
+        hidden="the dead letter is another force's",
+    )
+    payload = theirs.get(pk=pk)
     with transaction.atomic():
         record(user, Category.ALTERATION, "dead_letter.retried", payload)
     result = do_retry_payload(payload)
@@ -175,7 +189,15 @@ def credentials(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if user.role != Role.ADMINISTRATOR or not user.is_active:
         refuse(user, "networks.networkaccount", pk, "only administrators connect accounts")
-    account = get_object_or_404(NetworkAccount, pk=pk, force=user.force)
+    theirs = NetworkAccount.objects.filter(force_id=user.force_id or 0)
+    check_visible(
+        user,
+        theirs,
+        pk,
+        object_type="networks.networkaccount",
+        hidden="the account is another force's",
+    )
+    account = theirs.get(pk=pk)
     fields = FIELDS.get(account.kind, [])
     stored = account.get_credentials()
     errors: list[str] = []

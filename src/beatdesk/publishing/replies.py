@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import check_visible, refuse
 from beatdesk.accounts.models import Role
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
@@ -17,6 +17,7 @@ from beatdesk.inbox.queries import visible_messages
 from beatdesk.publishing.checks import LIMITS, count_characters
 from beatdesk.publishing.compose import needs_approval
 from beatdesk.publishing.models import Post, ReplyTemplate
+from beatdesk.publishing.queries import visible_posts
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -45,9 +46,14 @@ def fill(template: ReplyTemplate, message: Message, user: User) -> str:
 def check_reply(user: User, message_id: int, text: str) -> Post:
     if not is_active_staff(user) or user.role not in MESSAGE_WRITERS:
         refuse(user, "inbox.message", message_id, "this role cannot reply")
-    message = visible_messages(user).select_related("account__force").filter(pk=message_id).first()
-    if message is None:
-        refuse(user, "inbox.message", message_id, "the message is outside the user's teams")
+    check_visible(
+        user,
+        visible_messages(user),
+        message_id,
+        object_type="inbox.message",
+        hidden="the message is outside the user's teams",
+    )
+    message = visible_messages(user).select_related("account__force").get(pk=message_id)
     text = (text or "").strip()
     if not text:
         raise ValidationError("write the reply first")
@@ -81,9 +87,20 @@ def check_reply(user: User, message_id: int, text: str) -> Post:
     return post
 
 
+def _check_post(user: User, post_id: int) -> None:
+    check_visible(
+        user,
+        visible_posts(user),
+        post_id,
+        object_type="publishing.post",
+        hidden="the post is another team's or another force's",
+    )
+
+
 def check_approve(user: User, post_id: int) -> Post:
     if user.role not in (Role.SUPERVISOR, Role.ADMINISTRATOR) or not is_active_staff(user):
         refuse(user, "publishing.post", post_id, "only supervisors approve replies")
+    _check_post(user, post_id)
     post = Post.objects.filter(pk=post_id, force=user.force).first()
     if post is None or post.status != Post.Status.AWAITING_APPROVAL:
         raise ValidationError("there is no reply awaiting approval here")
@@ -98,6 +115,7 @@ def check_approve(user: User, post_id: int) -> Post:
 def check_retry(user: User, post_id: int) -> Post:
     if not is_active_staff(user) or user.role not in MESSAGE_WRITERS:
         refuse(user, "publishing.post", post_id, "this role cannot send")
+    _check_post(user, post_id)
     post = Post.objects.filter(pk=post_id, force=user.force, status=Post.Status.FAILED).first()
     if post is None:
         raise ValidationError("only a failed reply can be tried again")

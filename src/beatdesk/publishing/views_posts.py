@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from beatdesk.accounts.access import guard
 from beatdesk.accounts.models import Role, User
 from beatdesk.networks.base import NetworkRefused, TransientError
 from beatdesk.networks.models import NetworkAccount
@@ -117,6 +118,16 @@ def _act(user: User, group: str, request: HttpRequest) -> str:
 @require_POST
 def post_act(request: HttpRequest, group: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    guard(
+        user,
+        queries.may_read_posts(user),
+        queries.visible_posts(user),
+        group,
+        key="group",
+        object_type="publishing.post",
+        refused="publishing is for the roles that write posts",
+        hidden="the post is another team's draft",
+    )
     try:
         messages.success(request, _act(user, group, request))
     except ValidationError as exc:

@@ -3,12 +3,12 @@ the rebuttal. check_* authorizes and validates; do_* writes and audits in one tr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import guard
 from beatdesk.accounts.models import Role, User
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.clock import now
@@ -17,29 +17,33 @@ from beatdesk.stories.models import Rumour, RumourNote, Story
 from beatdesk.stories.queries import visible_rumours, visible_stories
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from beatdesk.accounts.models import User as UserType
 
 RUMOUR_WRITERS = frozenset({Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
 
 
-def _writer(user: UserType, object_type: str, object_id: object) -> None:
-    if not (user.is_active and user.is_staff_role and user.role in RUMOUR_WRITERS):
-        refuse(user, object_type, object_id, "this role cannot change the rumour register")
+def _writer(user: UserType, visible: QuerySet[Any], object_type: str, object_id: int) -> None:
+    guard(
+        user,
+        user.is_active and user.is_staff_role and user.role in RUMOUR_WRITERS,
+        visible,
+        object_id,
+        object_type=object_type,
+        refused="this role cannot change the rumour register",
+        hidden="the record is not this force's",
+    )
 
 
 def _rumour(user: UserType, rumour_id: int) -> Rumour:
-    _writer(user, "stories.rumour", rumour_id)
-    rumour = visible_rumours(user).filter(pk=rumour_id).first()
-    if rumour is None:
-        refuse(user, "stories.rumour", rumour_id, "the rumour is not this force's")
-    return rumour
+    _writer(user, visible_rumours(user), "stories.rumour", rumour_id)
+    return visible_rumours(user).get(pk=rumour_id)
 
 
 def check_promote(user: UserType, story_id: int, *, claim: str = "") -> Rumour:
-    _writer(user, "stories.story", story_id)
-    story = visible_stories(user).filter(pk=story_id).first()
-    if story is None:
-        refuse(user, "stories.story", story_id, "the story is not this force's")
+    _writer(user, visible_stories(user), "stories.story", story_id)
+    story = visible_stories(user).get(pk=story_id)
     if Rumour.objects.filter(story=story).exists():
         raise ValidationError("this story is already in the rumour register")
     claim = (claim or story.headline).strip()[:300]

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import hide, refuse
 from beatdesk.accounts.policy import reads_force_wide
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.digest import digest_of
@@ -30,7 +29,7 @@ GROWTH_WINDOW = dt.timedelta(minutes=30)
 BOARD_SPAN = dt.timedelta(hours=6)
 
 
-def _gate(user: User, object_type: str, object_id: object) -> None:
+def check_reader(user: User, object_type: str, object_id: object) -> None:
     if not reads_force_wide(user) or user.force_id is None:
         refuse(user, object_type, object_id, "stories and rumours are for force-wide roles")
 
@@ -68,7 +67,7 @@ def audit_list(user: User, what: str, description: str) -> None:
 
 def register(user: User) -> dict[str, Any]:
     """The rumour register and the stories proposed as rumours (audited as one consultation)."""
-    _gate(user, "stories.rumour", "register")
+    check_reader(user, "stories.rumour", "register")
     rumours = list(visible_rumours(user).select_related("owner", "story", "rebuttal"))
     candidates = list(
         visible_stories(user)
@@ -87,10 +86,16 @@ def register(user: User) -> dict[str, Any]:
 
 
 def access_story(user: User, story_id: int, *, purpose: str = "story view") -> Story:
-    _gate(user, "stories.story", story_id)
+    check_reader(user, "stories.story", story_id)
     story = visible_stories(user).select_related("operation").filter(pk=story_id).first()
     if story is None:
-        raise Http404("No such story")
+        hide(
+            user,
+            "stories.story",
+            story_id,
+            "the story is another force's",
+            exists=Story.objects.filter(pk=story_id).exists(),
+        )
     with transaction.atomic():
         record(
             user,
@@ -103,7 +108,7 @@ def access_story(user: User, story_id: int, *, purpose: str = "story view") -> S
 
 
 def access_rumour(user: User, rumour_id: int, *, purpose: str = "rumour view") -> Rumour:
-    _gate(user, "stories.rumour", rumour_id)
+    check_reader(user, "stories.rumour", rumour_id)
     rumour = (
         visible_rumours(user)
         .select_related("owner", "story__operation", "rebuttal__account")
@@ -111,7 +116,13 @@ def access_rumour(user: User, rumour_id: int, *, purpose: str = "rumour view") -
         .first()
     )
     if rumour is None:
-        raise Http404("No such rumour")
+        hide(
+            user,
+            "stories.rumour",
+            rumour_id,
+            "the rumour is another force's",
+            exists=Rumour.objects.filter(pk=rumour_id).exists(),
+        )
     with transaction.atomic():
         record(user, Category.CONSULTATION, "rumour.view", rumour, justification=purpose)
     return rumour
@@ -176,10 +187,16 @@ def access_board(user: User, operation_id: int, *, audit: bool = True) -> Operat
     (the live updates call `audit_board` when what they show has changed)."""
     from beatdesk.monitoring.models import Operation
 
-    _gate(user, "monitoring.operation", operation_id)
+    check_reader(user, "monitoring.operation", operation_id)
     operation = Operation.objects.filter(pk=operation_id, force=user.force).first()
     if operation is None:
-        raise Http404("No such operation")
+        hide(
+            user,
+            "monitoring.operation",
+            operation_id,
+            "the operation is another force's",
+            exists=Operation.objects.filter(pk=operation_id).exists(),
+        )
     if audit:
         audit_board(user, operation, [])
     return operation

@@ -139,5 +139,7 @@ def board_live(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def spike_bar(request: HttpRequest) -> HttpResponse:
     """The spike bar: include it with hx-get on any page (board, operations list)."""
-    spikes = queries.recent_spikes(_user(request))
+    user = _user(request)
+    queries.check_reader(user, "stories.spike", "bar")
+    spikes = queries.recent_spikes(user)
     return render(request, "stories/_spike_bar.html", {"spikes": spikes})

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import guard, refuse
 from beatdesk.accounts.models import Area, Force, Role, Team
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.audit.actions import Category, id_range, record, record_system, record_system_each
@@ -292,9 +292,17 @@ def do_correct_triage(
 
 
 def check_acknowledge_alert(user: User, alert_id: int) -> Alert:
-    alert = Alert.objects.select_related("message").filter(pk=alert_id, force=user.force).first()
-    if alert is None or not visible_messages(user).filter(pk=alert.message_id).exists():
-        refuse(user, "triage.alert", alert_id, "the alert is not for this user")
+    mine = Alert.objects.filter(force_id=user.force_id or 0, message__in=visible_messages(user))
+    guard(
+        user,
+        is_active_staff(user),
+        mine,
+        alert_id,
+        object_type="triage.alert",
+        refused="alerts are for staff",
+        hidden="the alert is for another team's message",
+    )
+    alert = mine.select_related("message").get(pk=alert_id)
     if alert.acknowledged_at is None:
         with transaction.atomic():
             alert.acknowledged_by = user

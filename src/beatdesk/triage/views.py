@@ -7,14 +7,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.access import check_visible, guard, refuse
 from beatdesk.accounts.models import User
 from beatdesk.accounts.policy import is_active_staff, reads_force_wide
 from beatdesk.audit.actions import Category, record
-from beatdesk.triage.actions import RULE_EDITORS, check_acknowledge_alert, check_correct_triage
+from beatdesk.inbox.queries import visible_messages
+from beatdesk.triage.actions import (
+    CORRECTING_ROLES,
+    RULE_EDITORS,
+    check_acknowledge_alert,
+    check_correct_triage,
+)
 from beatdesk.triage.forms import CorrectionForm, RoutingRuleForm
 from beatdesk.triage.models import Alert
 from beatdesk.triage.queries import open_alerts, rules_for
@@ -73,6 +79,15 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def correct(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    guard(
+        user,
+        is_active_staff(user) and user.role in CORRECTING_ROLES,
+        visible_messages(user),
+        pk,
+        object_type="inbox.message",
+        refused="this role cannot correct triage",
+        hidden="the message is outside the user's teams",
+    )
     form = CorrectionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a contact type and a grade from the lists.")
@@ -113,7 +128,15 @@ def rules(request: HttpRequest) -> HttpResponse:
 @login_required
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     user = _rule_editor(request)
-    instance = get_object_or_404(rules_for(user), pk=pk) if pk else None
+    if pk:
+        check_visible(
+            user,
+            rules_for(user),
+            pk,
+            object_type="triage.routingrule",
+            hidden="the routing rule is another force's",
+        )
+    instance = rules_for(user).get(pk=pk) if pk else None
     form = RoutingRuleForm(request.POST or None, instance=instance, force=user.force)  # type: ignore[arg-type]
     if request.method == "POST" and "delete" in request.POST and instance is not None:
         with transaction.atomic():
