@@ -126,6 +126,11 @@ DOORS: dict[str, Door] = {
     "accounts:second_factor": form(EVERYONE),
     "accounts:shift": form(EVERYONE),
     "accounts:password_change": form(EVERYONE),
+    # A forgotten password: open to anyone, limited per address and client, audited.
+    "accounts:password_reset": PUBLIC,
+    "accounts:password_reset_sent": PUBLIC,
+    "accounts:password_reset_confirm": PUBLIC,
+    "accounts:password_reset_complete": PUBLIC,
     "audit:log": page(LEADS),
     # Triage.
     "triage:alerts": page(STAFF),
