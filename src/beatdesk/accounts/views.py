@@ -29,6 +29,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from beatdesk.accounts.models import User
+from beatdesk.accounts.policy import is_active_staff
 from beatdesk.accounts.signals import end_sessions
 from beatdesk.accounts.tasks import send_password_reset
 from beatdesk.audit.actions import Category, record
@@ -56,11 +57,17 @@ def _qr_svg(uri: str) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
+def landing(user: User) -> str:
+    """Where a person lands after signing in: the inbox for the desk's staff; a community
+    adviser, who may open none of the police pages, their own account's password page."""
+    return settings.LOGIN_REDIRECT_URL if is_active_staff(user) else "accounts:password_change"
+
+
 @login_required
 def second_factor(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if user.is_verified():  # type: ignore[attr-defined]
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        return redirect(landing(user))
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
     if device is None:
@@ -83,9 +90,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                 otp_login(request, device)
                 record(user, Category.AUTHENTICATION, "login.second_factor", user)
             messages.success(request, f"Signed in as {user.display_name}.")
-            return redirect(
-                safe_next(request, request.GET.get("next"), settings.LOGIN_REDIRECT_URL)
-            )
+            return redirect(safe_next(request, request.GET.get("next"), landing(user)))
         with transaction.atomic():
             record(user, Category.AUTHENTICATION, "login.second_factor_failed", user)
         error = (
@@ -125,7 +130,7 @@ def shift(request: HttpRequest) -> HttpResponse:
             if user.on_shift
             else "You are off shift: no new work will be assigned to you.",
         )
-    return redirect(safe_next(request, request.POST.get("next"), settings.LOGIN_REDIRECT_URL))
+    return redirect(safe_next(request, request.POST.get("next"), landing(user)))
 
 
 @login_required
@@ -141,7 +146,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
                 record(user, Category.ALTERATION, "password.changed", user)
             update_session_auth_hash(request, form.user)
             messages.success(request, "Your password has been changed.")
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            return redirect(landing(user))
         with transaction.atomic():
             record(user, Category.AUTHENTICATION, "password.change_refused", user)
     return render(request, "accounts/password_change.html", {"form": form})
