@@ -3,7 +3,11 @@ from django.urls import include, path
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"ok": True})
+    """Open to a load balancer: 200 when every check passes, 503 naming the one that failed."""
+    from beatdesk.core.health import report
+
+    answer = report()
+    return JsonResponse(answer, status=200 if answer["ok"] else 503)
 
 
 urlpatterns = [
