@@ -209,6 +209,14 @@ else:
 # The audit checkpoint key and file: outside the database by design.
 AUDIT_DIR = Path(os.environ.get("BEATDESK_AUDIT_DIR") or HOME / "audit")
 
+# Prometheus /metrics (core/metrics.py): who may scrape it.
+METRICS_ALLOW = [
+    c.strip()
+    for c in os.environ.get("BEATDESK_METRICS_ALLOW", "127.0.0.0/8,::1/128").split(",")
+    if c.strip()
+]
+METRICS_TOKEN = os.environ.get("BEATDESK_METRICS_TOKEN", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
