@@ -59,7 +59,7 @@ def main() -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_for(f"{base}/healthz")
+            wait_for(f"{base}/accounts/login/")
             formed, seen, said = replay_and_watch(
                 inst,
                 base,
