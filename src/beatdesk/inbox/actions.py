@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
+from beatdesk.core.handover import hand_over
 from beatdesk.core.sql import insert_new, insert_returning, update_many
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
 from beatdesk.networks.base import Inbound, PayloadError
@@ -176,7 +177,7 @@ def _ingest(
 def _hand_on(message_id: int) -> None:
     from beatdesk.inbox.tasks import process_message
 
-    process_message.enqueue(message_id)
+    hand_over(process_message, message_id)
 
 
 def do_receive_many(
@@ -234,7 +235,7 @@ def _enqueue_batch(ids: list[int]) -> Callable[[], None]:
     def enqueue() -> None:
         from beatdesk.inbox.tasks import process_messages
 
-        process_messages.enqueue(ids)
+        hand_over(process_messages, ids)
 
     return enqueue
 
