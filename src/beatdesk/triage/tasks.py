@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from beatdesk.core.handover import hand_over
+
 
 @task()
 def reread_abuse(message_ids: list[int]) -> None:
@@ -19,4 +21,4 @@ def enqueue_reread_abuse(message_ids: list[int]) -> None:
     chosen = reread_abuse
     if chosen.get_backend().supports_priority:
         chosen = chosen.using(priority=-10)
-    chosen.enqueue(message_ids)
+    hand_over(chosen, message_ids)
