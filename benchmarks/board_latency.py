@@ -59,7 +59,7 @@ def main() -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_for(f"{base}/accounts/login/")
+            wait_for(f"{base}/healthz")
             formed, seen, said = replay_and_watch(
                 inst,
                 base,

@@ -294,33 +294,11 @@ AXES_CLIENT_IP_CALLABLE = "beatdesk.core.client.client_address"
 # The audit checkpoint key and file: outside the database by design.
 AUDIT_DIR = Path(os.environ.get("BEATDESK_AUDIT_DIR") or HOME / "audit")
 
-# Prometheus /metrics (core/metrics.py): who may scrape it.
-METRICS_ALLOW = [
-    c.strip()
-    for c in os.environ.get("BEATDESK_METRICS_ALLOW", "127.0.0.0/8,::1/128").split(",")
-    if c.strip()
-]
-METRICS_TOKEN = os.environ.get("BEATDESK_METRICS_TOKEN", "")
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        # One JSON object a line for a log shipper; the keys renamed to what they hold.
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            # BEATDESK_LOG_FORMAT=json for structured logs; plain text is the default.
-            "formatter": "json" if os.environ.get("BEATDESK_LOG_FORMAT") == "json" else "plain",
-        }
-    },
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("BEATDESK_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -213,7 +213,4 @@ DOORS: dict[str, Door] = {
     "x_webhook": PUBLIC,
     "meta_webhook": PUBLIC,
     "healthz": PUBLIC,
-    # Prometheus: by address (BEATDESK_METRICS_ALLOW) or bearer token, not by role; no
-    # personal data, only counts.
-    "metrics": PUBLIC,
 }

@@ -1,9 +1,7 @@
 """Signed checkpoints of the audit chain, kept outside the database.
 
 A checkpoint is the (sequence, hash) of the chain's head, signed with an Ed25519 key held
-in a file under BEATDESK_AUDIT_DIR, or given outside it: BEATDESK_CHECKPOINT_KEY (the PEM
-itself) or BEATDESK_CHECKPOINT_KEY_FILE (a path, e.g. on a volume the database host cannot
-read). Someone able to rewrite the whole database can
+in a file under BEATDESK_AUDIT_DIR. Someone able to rewrite the whole database can
 recompute every hash, but cannot forge the signature, so `audit verify` still catches it.
 """
 
@@ -23,7 +21,6 @@ from django.conf import settings
 from beatdesk.audit import chain
 from beatdesk.core.clock import now, utc_iso
 from beatdesk.core.digest import canonical_json
-from beatdesk.core.home import KeyConfigError, configured_key
 
 
 class CheckpointError(Exception):
@@ -52,12 +49,6 @@ def checkpoints_path() -> Path:
 
 
 def _private_key(create: bool) -> Ed25519PrivateKey:
-    try:
-        given = configured_key("BEATDESK_CHECKPOINT_KEY")
-    except KeyConfigError as exc:
-        raise CheckpointError(str(exc)) from exc
-    if given is not None:
-        return _load_key(given.encode(), "the configured checkpoint key")
     path = key_path()
     if not path.exists():
         if not create:
@@ -72,16 +63,9 @@ def _private_key(create: bool) -> Ed25519PrivateKey:
         with os.fdopen(fd, "wb") as fh:
             fh.write(pem)
         return key
-    return _load_key(path.read_bytes(), str(path))
-
-
-def _load_key(pem: bytes, where: str) -> Ed25519PrivateKey:
-    try:
-        loaded = serialization.load_pem_private_key(pem, password=None)
-    except ValueError as exc:
-        raise CheckpointError(f"{where} is not a PEM private key") from exc
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
-        raise CheckpointError(f"{where} is not an Ed25519 key")
+        raise CheckpointError(f"{path} is not an Ed25519 key")
     return loaded
 
 

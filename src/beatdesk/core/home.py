@@ -28,32 +28,3 @@ def secret_file(name: str, *, generate: bool = True, nbytes: int = 48) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(nbytes))
     return path.read_text().strip()
-
-
-class KeyConfigError(Exception):
-    """A key named by the environment cannot be read (the named file is missing or empty)."""
-
-
-def configured_key(env: str) -> str | None:
-    """A key given outside the home: env (the value) or env_FILE (a path to read it from).
-
-    A force's security team may keep keys in a secrets manager or on another volume.
-    Returns None when neither is set, so the caller falls back to the file under the home.
-    A named file that is missing or empty is an error, never a silent fallback.
-    """
-    value = os.environ.get(env)
-    if value:
-        return value.strip()
-    file_name = os.environ.get(f"{env}_FILE")
-    if not file_name:
-        return None
-    path = Path(file_name)
-    try:
-        text = path.read_text().strip()
-    except OSError as exc:
-        raise KeyConfigError(
-            f"{env}_FILE names {path}, which cannot be read: {exc.strerror}"
-        ) from exc
-    if not text:
-        raise KeyConfigError(f"{env}_FILE names {path}, which is empty")
-    return text

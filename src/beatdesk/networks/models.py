@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.db import models
 
 from beatdesk.accounts.models import Force, Team, User
-from beatdesk.core.home import configured_key, secret_file
+from beatdesk.core.home import secret_file
 
 
 class NetworkKind(models.TextChoices):
@@ -27,7 +28,7 @@ class NetworkKind(models.TextChoices):
 
 
 def _fernet() -> Fernet:
-    secret = configured_key("BEATDESK_CREDENTIALS_KEY") or secret_file("credentials-key")
+    secret = os.environ.get("BEATDESK_CREDENTIALS_KEY") or secret_file("credentials-key")
     key = base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest())
     return Fernet(key)
 

@@ -50,12 +50,7 @@ def test_messages_are_triaged_and_routed_by_an_rq_worker(tmp_path, redis_url):
         feed = Path(tmp_path) / "two.jsonl"
         feed.write_text(KNIFE)
         inst.run("replay", str(feed), "--fast")
-        waiting = inst.status()
-        assert waiting["unrouted_messages"] == 2  # queued in Redis, nobody working yet
-        # status reads RQ's queues: the jobs waiting in Redis are counted, per queue too.
-        assert waiting["pending_background_work"] >= 1
-        assert waiting["queues"]["default"]["queued"] == waiting["pending_background_work"]
-        assert waiting["failed_background_work"] == 0
+        assert inst.status()["unrouted_messages"] == 2  # queued in Redis, nobody working yet
         worker = inst.start("worker")
         try:
             deadline = time.monotonic() + 90

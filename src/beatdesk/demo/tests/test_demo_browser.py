@@ -46,7 +46,7 @@ def demo(tmp_path):
     # A day in about 80 seconds: traffic keeps arriving while the browser works.
     proc = inst.start("demo", "--port", str(port), "--speed", "1100", "--checkpoint-every", "5")
     try:
-        wait_for(f"http://127.0.0.1:{port}/accounts/login/")
+        wait_for(f"http://127.0.0.1:{port}/healthz")
         yield inst, f"http://127.0.0.1:{port}", proc
     finally:
         if proc.poll() is None:

@@ -71,7 +71,7 @@ def desk(tmp_path):
         inst.start("poll", "--every", "1"),
     ]
     try:
-        wait_for(f"http://127.0.0.1:{port}/accounts/login/")
+        wait_for(f"http://127.0.0.1:{port}/healthz")
         feed = tmp_path / "shift.jsonl"
         feed.write_text(
             "".join(

@@ -53,7 +53,7 @@ def test_the_same_webhook_pushed_concurrently_stores_one_message(tmp_path):
         port = free_port()
         server = inst.start("serve", "--port", str(port))
         try:
-            wait_for(f"http://127.0.0.1:{port}/accounts/login/")
+            wait_for(f"http://127.0.0.1:{port}/healthz")
             body = (X_FIXTURES / "webhook_tweet_create.json").read_bytes()
             digest = hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
             signature = "sha256=" + base64.b64encode(digest).decode()

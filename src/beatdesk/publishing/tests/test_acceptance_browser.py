@@ -63,7 +63,7 @@ def desk(tmp_path):
         "worker": inst.start("worker", "--interval", "0.1", "--no-startup-delay"),
     }
     try:
-        wait_for(f"http://127.0.0.1:{port}/accounts/login/")
+        wait_for(f"http://127.0.0.1:{port}/healthz")
         yield inst, f"http://127.0.0.1:{port}", procs, masto, bsky, account_id
     finally:
         masto.hang.release.set()

@@ -358,7 +358,7 @@ def test_the_board_shows_the_spike_and_the_largest_stories_within_a_minute(tmp_p
         server = inst.start("serve", "--port", str(port))
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_for(f"{base}/accounts/login/")
+            wait_for(f"{base}/healthz")
             formed, seen, said = replay_and_watch(
                 inst,
                 base,

@@ -59,7 +59,7 @@ def desk(tmp_path):
     port = free_port()
     server = inst.start("serve", "--port", str(port))
     try:
-        wait_for(f"http://127.0.0.1:{port}/accounts/login/")
+        wait_for(f"http://127.0.0.1:{port}/healthz")
         yield inst, f"http://127.0.0.1:{port}"
     finally:
         server.terminate()

@@ -42,7 +42,7 @@ def desk(tmp_path):
     server = inst.start("serve", "--port", str(port))
     worker = inst.start("worker", "--interval", "0.1", "--no-startup-delay")
     try:
-        wait_for(f"http://127.0.0.1:{port}/accounts/login/")
+        wait_for(f"http://127.0.0.1:{port}/healthz")
         yield inst, f"http://127.0.0.1:{port}"
     finally:
         for proc in (server, worker):
