@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
-from beatdesk.core.handover import hand_over
 from beatdesk.core.sql import insert_new, insert_returning, update_many
 from beatdesk.core.text import decoded, exact_bytes, is_storable, storable
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
@@ -267,7 +266,7 @@ def _ingest(
 def _hand_on(message_id: int) -> None:
     from beatdesk.inbox.tasks import process_message
 
-    hand_over(process_message, message_id)
+    process_message.enqueue(message_id)
 
 
 def _exact(payload: InboundPayload) -> bytes:
@@ -326,7 +325,7 @@ def _enqueue_batch(ids: list[int]) -> Callable[[], None]:
     def enqueue() -> None:
         from beatdesk.inbox.tasks import process_messages
 
-        hand_over(process_messages, ids)
+        process_messages.enqueue(ids)
 
     return enqueue
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from beatdesk.core.handover import hand_over
-
 
 @task()
 def reread_abuse(message_ids: list[int]) -> None:
@@ -21,4 +19,4 @@ def enqueue_reread_abuse(message_ids: list[int]) -> None:
     chosen = reread_abuse
     if chosen.get_backend().supports_priority:
         chosen = chosen.using(priority=-10)
-    hand_over(chosen, message_ids)
+    chosen.enqueue(message_ids)
