@@ -159,6 +159,30 @@ BEATDESK_ABSOLUTE_TIMEOUT_MINUTES = env_int("BEATDESK_ABSOLUTE_TIMEOUT_MINUTES",
 BEATDESK_SWEEP_GRACE_SECONDS = env_int("BEATDESK_SWEEP_GRACE_SECONDS", 120)
 BEATDESK_SWEEP_EVERY_SECONDS = env_int("BEATDESK_SWEEP_EVERY_SECONDS", 15)
 BEATDESK_WORKER_GONE_SECONDS = env_int("BEATDESK_WORKER_GONE_SECONDS", 60)
+# The scheduler (core/scheduler.py): its lease lasts LEASE seconds and is renewed every
+# RENEW; a standby takes over once the holder has not renewed for LEASE seconds. A job
+# handed to the workers and not finished after LOST seconds is handed over again.
+BEATDESK_SCHEDULER_LEASE_SECONDS = env_int("BEATDESK_SCHEDULER_LEASE_SECONDS", 30)
+BEATDESK_SCHEDULER_RENEW_SECONDS = env_int("BEATDESK_SCHEDULER_RENEW_SECONDS", 5)
+BEATDESK_SCHEDULER_LOST_SECONDS = env_int("BEATDESK_SCHEDULER_LOST_SECONDS", 3600)
+# Each periodic job's interval: env BEATDESK_EVERY_<NAME>_SECONDS, e.g.
+# BEATDESK_EVERY_AUDIT_CHECKPOINT_SECONDS.
+BEATDESK_PERIODIC_SECONDS = {
+    name: env_int(f"BEATDESK_EVERY_{name.upper()}_SECONDS", default)
+    for name, default in {
+        "wake_snoozed": 30,
+        "escalate": 30,
+        "auto_assign": 30,
+        "recover_posts": 60,
+        "appeal_reminders": 300,
+        "scheduled_posts": 30,
+        "reach": 300,
+        "fetch_accounts": 30,
+        "collect_watches": 60,
+        "purge": 3600,
+        "audit_checkpoint": 3600,
+    }.items()
+}
 SESSION_COOKIE_AGE = BEATDESK_ABSOLUTE_TIMEOUT_MINUTES * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

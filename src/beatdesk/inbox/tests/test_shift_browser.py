@@ -55,6 +55,7 @@ def sign_in(browser, base: str, username: str):
 def desk(tmp_path):
     inst = Installation(tmp_path / "home", None)
     inst.env["BEATDESK_DEMO"] = "1"
+    inst.env["BEATDESK_EVERY_ESCALATE_SECONDS"] = "1"  # poll escalates each round
     inst.migrate()
     inst.run("seed_demo")
     # Tight targets so a message left alone misses its target during the test.
