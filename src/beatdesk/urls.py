@@ -3,7 +3,10 @@ from django.urls import include, path
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"ok": True})
+    from beatdesk.core.health import report
+
+    answer = report()
+    return JsonResponse(answer, status=200 if answer["ok"] else 503)
 
 
 urlpatterns = [

@@ -60,7 +60,8 @@ def test_one_scheduler_runs_the_jobs_and_the_standby_takes_over(tmp_path):
                         scalar(
                             inst,
                             "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE"
-                            " status = 'SUCCESSFUL' AND args_kwargs LIKE '%audit_checkpoint%'",
+                            " status = 'SUCCESSFUL'"
+                            " AND CAST(args_kwargs AS TEXT) LIKE '%audit_checkpoint%'",
                         )
                         >= 2
                     ),
@@ -72,7 +73,8 @@ def test_one_scheduler_runs_the_jobs_and_the_standby_takes_over(tmp_path):
                     scalar(
                         inst,
                         "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE"
-                        " status IN ('READY', 'RUNNING') AND args_kwargs LIKE '%wake_snoozed%'",
+                        " status IN ('READY', 'RUNNING')"
+                        " AND CAST(args_kwargs AS TEXT) LIKE '%wake_snoozed%'",
                     )
                     <= 1
                 )
