@@ -7,6 +7,7 @@ DATABASE_URL (PostgreSQL) and, optionally, BEATDESK_TASKS=rq with REDIS_URL.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -167,6 +168,14 @@ BEATDESK_SCHEDULER_RENEW_SECONDS = env_int("BEATDESK_SCHEDULER_RENEW_SECONDS", 5
 BEATDESK_SCHEDULER_LOST_SECONDS = env_int("BEATDESK_SCHEDULER_LOST_SECONDS", 3600)
 # /healthz checks the scheduler's lease too; off for a single machine that runs `beatdesk poll`.
 BEATDESK_HEALTH_SCHEDULER = env_bool("BEATDESK_HEALTH_SCHEDULER", True)
+# /metrics (core/metrics.py): open to these networks (comma-separated CIDRs) or to a
+# request with "Authorization: Bearer <BEATDESK_METRICS_TOKEN>".
+BEATDESK_METRICS_ALLOW = [
+    ipaddress.ip_network(cidr.strip(), strict=False)
+    for cidr in os.environ.get("BEATDESK_METRICS_ALLOW", "127.0.0.0/8,::1/128").split(",")
+    if cidr.strip()
+]
+BEATDESK_METRICS_TOKEN = os.environ.get("BEATDESK_METRICS_TOKEN", "")
 # Each periodic job's interval: env BEATDESK_EVERY_<NAME>_SECONDS, e.g.
 # BEATDESK_EVERY_AUDIT_CHECKPOINT_SECONDS.
 BEATDESK_PERIODIC_SECONDS = {

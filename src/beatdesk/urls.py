@@ -1,6 +1,8 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from beatdesk.core.metrics import metrics
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     from beatdesk.core.health import report
@@ -21,6 +23,7 @@ urlpatterns = [
     path("live/", include("beatdesk.live.urls")),
     path("public/", include("beatdesk.publishing.urls_feeds")),
     path("healthz", healthz),
+    path("metrics", metrics),
     path("", include("beatdesk.networks.urls_public")),
     path("", include("beatdesk.inbox.urls")),
 ]
