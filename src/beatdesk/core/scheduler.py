@@ -268,7 +268,7 @@ def serve(say: Callable[[str], Any], *, once: bool = False) -> None:
             try:
                 held = lease.renew()
             except Exception as exc:  # the database is away: hand out nothing, try again
-                logger.warning("scheduler: cannot renew the lease: %s", exc)
+                logger.warning("cannot renew the scheduler lease: %s", exc)
                 held = False
             if held != holding:
                 holding = held
@@ -279,7 +279,7 @@ def serve(say: Callable[[str], Any], *, once: bool = False) -> None:
                     say(f"scheduler {lease.holder}: stands by ({current} holds the lock)")
             if held:
                 for name in enqueue_due():
-                    logger.info("scheduler: handed %s to the workers", name)
+                    logger.info("handed %s to the workers", name)
             if once:
                 return
             time.sleep(settings.BEATDESK_SCHEDULER_RENEW_SECONDS)
@@ -287,7 +287,7 @@ def serve(say: Callable[[str], Any], *, once: bool = False) -> None:
         try:
             lease.release()
         except Exception:  # stopping with the database away: the lease simply expires
-            logger.warning("scheduler: could not release the lease; it expires by itself")
+            logger.warning("could not release the scheduler lease; it expires by itself")
 
 
 def run_inline(say: Callable[[str], Any], *, every: float, once: bool, verbose: bool) -> None:
