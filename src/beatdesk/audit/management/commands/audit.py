@@ -27,7 +27,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["what"] == "checkpoint":
-            cp = write_checkpoint()
+            try:
+                cp = write_checkpoint()
+            except CheckpointError as exc:
+                raise CommandError(f"no checkpoint written: {exc}") from exc
             if cp is None:
                 self.stdout.write("The audit log is empty: nothing to checkpoint.")
             else:
