@@ -4,7 +4,8 @@ A checkpoint is the (sequence, hash) of the chain's head, signed with an Ed25519
 in a file under BEATDESK_AUDIT_DIR (made on first use), or given from outside the home: its
 PEM in BEATDESK_CHECKPOINT_KEY, or a PEM file named by BEATDESK_CHECKPOINT_KEY_FILE
 (`openssl genpkey -algorithm ed25519`); a key given so is never generated. Someone able
-to rewrite the whole database can recompute every hash, but cannot forge the signature, so `audit verify` still catches it.
+to rewrite the whole database can recompute every hash, but cannot forge the signature,
+so `audit verify` still catches it.
 """
 
 from __future__ import annotations
