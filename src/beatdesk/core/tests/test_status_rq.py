@@ -27,3 +27,16 @@ def test_status_reads_the_rq_queues(tmp_path, redis_url):  # noqa: F811
         assert status["failed_background_work"] == 0
         plain = inst.run("status").stdout
         assert "queue default" in plain
+
+
+def test_the_scheduler_hands_its_jobs_to_rq(tmp_path, redis_url):  # noqa: F811
+    from beatdesk.core.scheduler import JOBS
+
+    with installation(tmp_path) as inst:
+        inst.env.update(BEATDESK_TASKS="rq", REDIS_URL=redis_url)
+        inst.migrate()
+        said = inst.run("scheduler", "--once").stdout
+        assert "holds the lock" in said
+        assert inst.status()["queues"]["default"]["queued"] == len(JOBS)  # type: ignore[index]
+        inst.run("scheduler", "--once")  # none handed over twice while queued
+        assert inst.status()["queues"]["default"]["queued"] == len(JOBS)  # type: ignore[index]
