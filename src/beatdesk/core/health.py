@@ -7,7 +7,6 @@ No personal data: counts and ages only."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Callable
 
@@ -47,7 +46,7 @@ def scheduler() -> Check:
     if lease is None:
         return False, "no scheduler has run"
     age = (now() - lease.beat_at).total_seconds()
-    live = lease.expires_at > now() - dt.timedelta(seconds=0)
+    live = lease.expires_at > now()
     return live, (f"beat {age:.0f} s ago" if live else f"silent for {age:.0f} s")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -19,7 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="one round, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        signal.signal(signal.SIGTERM, _stop)  # systemd's stop: release the lock at once
         try:
             serve(self.stdout.write, once=options["once"])
         except KeyboardInterrupt:
             self.stdout.write("scheduler stopped; the lock is released")
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
