@@ -7,6 +7,7 @@ DATABASE_URL (PostgreSQL) and, optionally, BEATDESK_TASKS=rq with REDIS_URL.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -160,6 +161,40 @@ BEATDESK_ABSOLUTE_TIMEOUT_MINUTES = env_int("BEATDESK_ABSOLUTE_TIMEOUT_MINUTES",
 BEATDESK_SWEEP_GRACE_SECONDS = env_int("BEATDESK_SWEEP_GRACE_SECONDS", 120)
 BEATDESK_SWEEP_EVERY_SECONDS = env_int("BEATDESK_SWEEP_EVERY_SECONDS", 15)
 BEATDESK_WORKER_GONE_SECONDS = env_int("BEATDESK_WORKER_GONE_SECONDS", 60)
+# The scheduler (core/scheduler.py): its lease lasts LEASE seconds and is renewed every
+# RENEW; a standby takes over once the holder has not renewed for LEASE seconds. A job
+# handed to the workers and not finished after LOST seconds is handed over again.
+BEATDESK_SCHEDULER_LEASE_SECONDS = env_int("BEATDESK_SCHEDULER_LEASE_SECONDS", 30)
+BEATDESK_SCHEDULER_RENEW_SECONDS = env_int("BEATDESK_SCHEDULER_RENEW_SECONDS", 5)
+BEATDESK_SCHEDULER_LOST_SECONDS = env_int("BEATDESK_SCHEDULER_LOST_SECONDS", 3600)
+# /healthz checks the scheduler's lease too; off for a single machine that runs `beatdesk poll`.
+BEATDESK_HEALTH_SCHEDULER = env_bool("BEATDESK_HEALTH_SCHEDULER", True)
+# /metrics (core/metrics.py): open to these networks (comma-separated CIDRs) or to a
+# request with "Authorization: Bearer <BEATDESK_METRICS_TOKEN>".
+BEATDESK_METRICS_ALLOW = [
+    ipaddress.ip_network(cidr.strip(), strict=False)
+    for cidr in os.environ.get("BEATDESK_METRICS_ALLOW", "127.0.0.0/8,::1/128").split(",")
+    if cidr.strip()
+]
+BEATDESK_METRICS_TOKEN = os.environ.get("BEATDESK_METRICS_TOKEN", "")
+# Each periodic job's interval: env BEATDESK_EVERY_<NAME>_SECONDS, e.g.
+# BEATDESK_EVERY_AUDIT_CHECKPOINT_SECONDS.
+BEATDESK_PERIODIC_SECONDS = {
+    name: env_int(f"BEATDESK_EVERY_{name.upper()}_SECONDS", default)
+    for name, default in {
+        "wake_snoozed": 30,
+        "escalate": 30,
+        "auto_assign": 30,
+        "recover_posts": 60,
+        "appeal_reminders": 300,
+        "scheduled_posts": 30,
+        "reach": 300,
+        "fetch_accounts": 30,
+        "collect_watches": 60,
+        "purge": 3600,
+        "audit_checkpoint": 3600,
+    }.items()
+}
 SESSION_COOKIE_AGE = BEATDESK_ABSOLUTE_TIMEOUT_MINUTES * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -297,8 +332,23 @@ AUDIT_DIR = Path(os.environ.get("BEATDESK_AUDIT_DIR") or HOME / "audit")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        # BEATDESK_LOG_FORMAT=json: one JSON object a line (python-json-logger), with
+        # time, level, logger and message, for a log shipper.
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if os.environ.get("BEATDESK_LOG_FORMAT") == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("BEATDESK_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

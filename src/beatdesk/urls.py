@@ -1,9 +1,14 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from beatdesk.core.metrics import metrics
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"ok": True})
+    from beatdesk.core.health import report
+
+    answer = report()
+    return JsonResponse(answer, status=200 if answer["ok"] else 503)
 
 
 urlpatterns = [
@@ -18,6 +23,7 @@ urlpatterns = [
     path("live/", include("beatdesk.live.urls")),
     path("public/", include("beatdesk.publishing.urls_feeds")),
     path("healthz", healthz),
+    path("metrics", metrics),
     path("", include("beatdesk.networks.urls_public")),
     path("", include("beatdesk.inbox.urls")),
 ]

@@ -213,4 +213,7 @@ DOORS: dict[str, Door] = {
     "x_webhook": PUBLIC,
     "meta_webhook": PUBLIC,
     "healthz": PUBLIC,
+    # Prometheus: by address (BEATDESK_METRICS_ALLOW) or bearer token, not by role; no
+    # personal data, only counts.
+    "metrics": PUBLIC,
 }

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-_OPEN_PREFIXES = ("/static/", "/healthz", "/public/")
+_OPEN_PREFIXES = ("/static/", "/healthz", "/metrics", "/public/")
 # Only the sign-in pages themselves: the rest of /accounts/ (the shift switch, …) changes
 # the user's state and needs the second factor like everything else.
 _SIGN_IN_PAGES = ("accounts:login", "accounts:second_factor", "accounts:logout")

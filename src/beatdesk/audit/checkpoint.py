@@ -1,8 +1,11 @@
 """Signed checkpoints of the audit chain, kept outside the database.
 
 A checkpoint is the (sequence, hash) of the chain's head, signed with an Ed25519 key held
-in a file under BEATDESK_AUDIT_DIR. Someone able to rewrite the whole database can
-recompute every hash, but cannot forge the signature, so `audit verify` still catches it.
+in a file under BEATDESK_AUDIT_DIR (made on first use), or given from outside the home: its
+PEM in BEATDESK_CHECKPOINT_KEY, or a PEM file named by BEATDESK_CHECKPOINT_KEY_FILE
+(`openssl genpkey -algorithm ed25519`); a key given so is never generated. Someone able
+to rewrite the whole database can recompute every hash, but cannot forge the signature,
+so `audit verify` still catches it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.conf import settings
 from beatdesk.audit import chain
 from beatdesk.core.clock import now, utc_iso
 from beatdesk.core.digest import canonical_json
+from beatdesk.core.home import SecretMissing, given_secret
 
 
 class CheckpointError(Exception):
@@ -49,6 +53,12 @@ def checkpoints_path() -> Path:
 
 
 def _private_key(create: bool) -> Ed25519PrivateKey:
+    try:
+        given = given_secret("BEATDESK_CHECKPOINT_KEY")
+    except SecretMissing as exc:
+        raise CheckpointError(str(exc)) from exc
+    if given is not None:
+        return _load(given.encode(), "BEATDESK_CHECKPOINT_KEY")
     path = key_path()
     if not path.exists():
         if not create:
@@ -63,9 +73,16 @@ def _private_key(create: bool) -> Ed25519PrivateKey:
         with os.fdopen(fd, "wb") as fh:
             fh.write(pem)
         return key
-    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    return _load(path.read_bytes(), str(path))
+
+
+def _load(pem: bytes, where: str) -> Ed25519PrivateKey:
+    try:
+        loaded = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(f"{where} is not an unencrypted PEM private key") from exc
     if not isinstance(loaded, Ed25519PrivateKey):
-        raise CheckpointError(f"{path} is not an Ed25519 key")
+        raise CheckpointError(f"{where} is not an Ed25519 key")
     return loaded
 
 

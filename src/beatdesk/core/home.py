@@ -1,7 +1,9 @@
 """Where an installation keeps its files: the SQLite database, keys and audit checkpoints.
 
 Keys live here, outside the database, so that a copy of the database alone reveals no
-credentials and cannot forge an audit checkpoint.
+credentials and cannot forge an audit checkpoint. A force's security team may keep them
+outside the home as well: each key can be given in an environment variable (NAME) or as a
+file path (NAME_FILE, e.g. a secrets mount); see given_secret.
 """
 
 from __future__ import annotations
@@ -15,6 +17,30 @@ def home() -> Path:
     path = Path(os.environ.get("BEATDESK_HOME") or Path.cwd() / "var").resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class SecretMissing(Exception):
+    """A key named by NAME_FILE that cannot be read."""
+
+
+def given_secret(name: str) -> str | None:
+    """The secret in env NAME, else the content of the file env NAME_FILE names, else None
+    (the caller falls back to its file under the home)."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    named = os.environ.get(f"{name}_FILE")
+    if not named:
+        return None
+    try:
+        content = Path(named).read_text().strip()
+    except OSError as exc:
+        raise SecretMissing(
+            f"{name}_FILE names {named}, which cannot be read ({exc.strerror or exc})"
+        ) from exc
+    if not content:
+        raise SecretMissing(f"{name}_FILE names {named}, which is empty")
+    return content
 
 
 def secret_file(name: str, *, generate: bool = True, nbytes: int = 48) -> str:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.db import models
 
 from beatdesk.accounts.models import Force, Team, User
-from beatdesk.core.home import secret_file
+from beatdesk.core.home import given_secret, secret_file
 
 
 class NetworkKind(models.TextChoices):
@@ -28,7 +27,9 @@ class NetworkKind(models.TextChoices):
 
 
 def _fernet() -> Fernet:
-    secret = os.environ.get("BEATDESK_CREDENTIALS_KEY") or secret_file("credentials-key")
+    # BEATDESK_CREDENTIALS_KEY, or the file BEATDESK_CREDENTIALS_KEY_FILE names, or a key
+    # under the home made on first use.
+    secret = given_secret("BEATDESK_CREDENTIALS_KEY") or secret_file("credentials-key")
     key = base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest())
     return Fernet(key)
 

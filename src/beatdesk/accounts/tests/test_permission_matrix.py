@@ -227,6 +227,13 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
         try:
             first = seed()
             second = _second_force()
+            # A worker and the scheduler beating, as in any running desk: /healthz answers
+            # 200, not 503.
+            from beatdesk.core.scheduler import Lease
+            from beatdesk.core.sweep import beat
+
+            beat("matrix-worker", "database")
+            Lease().renew()
             users = {role: User.objects.get(username=name) for role, name in ROLE_USERS.items()}
             built = World(
                 users=users,

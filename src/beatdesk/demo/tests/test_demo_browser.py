@@ -9,6 +9,7 @@ import signal
 import socket
 import sqlite3
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def wait_for(url: str, timeout: float = 60) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback only)
                 return
+        except urllib.error.HTTPError:
+            return  # it answered: /healthz says 503 until a worker and scheduler beat
         except OSError:
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout}s")

@@ -55,6 +55,8 @@ def sign_in(browser, base: str, username: str):
 def desk(tmp_path):
     inst = Installation(tmp_path / "home", None)
     inst.env["BEATDESK_DEMO"] = "1"
+    for job in ("ESCALATE", "AUTO_ASSIGN", "WAKE_SNOOZED"):  # each poll round, as before
+        inst.env[f"BEATDESK_EVERY_{job}_SECONDS"] = "1"
     inst.migrate()
     inst.run("seed_demo")
     # Tight targets so a message left alone misses its target during the test.

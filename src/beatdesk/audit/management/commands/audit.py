@@ -36,7 +36,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Sealed {seal()} event(s) into the audit chain.")
             return
         if options["what"] == "checkpoint":
-            cp = write_checkpoint()
+            try:
+                cp = write_checkpoint()
+            except CheckpointError as exc:
+                raise CommandError(f"no checkpoint written: {exc}") from exc
             if cp is None:
                 self.stdout.write("The audit log is empty: nothing to checkpoint.")
             else:

@@ -21,6 +21,10 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(data))
             return
+        queues = data.pop("queues")
         width = max(len(k) for k in data)
         for key, value in data.items():
             self.stdout.write(f"{key.replace('_', ' '):<{width}}  {value}")
+        for name, detail in queues.items():  # type: ignore[attr-defined]
+            said = ", ".join(f"{n} {what}" for what, n in detail.items())
+            self.stdout.write(f"{'queue ' + name:<{width}}  {said}")
