@@ -2,7 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from django.db import DatabaseError
 from django_tasks import task
+from django_tasks.base import Task
+
+logger = logging.getLogger(__name__)
+
+
+def backend_errors() -> tuple[type[BaseException], ...]:
+    errors: tuple[type[BaseException], ...] = (DatabaseError, OSError)
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - redis is only needed under RQ
+        return errors
+    return (*errors, RedisError)
+
+
+def hand_on(chosen: Task[Any, Any], *args: Any) -> bool:
+    """Enqueue `chosen` after a commit, without ever raising into the caller.
+
+    The one hand-over for every caller of the ingestion path (webhooks, poll, the
+    scheduler, replay, the sweeper): when the queue's backend (Redis, or the database
+    queue's table) is out, the error is logged and False returned. The messages stay
+    committed and unread, and the sweeper (core/sweep.py) hands them on once the backend
+    is back.
+    """
+    try:
+        chosen.enqueue(*args)
+    except backend_errors() as exc:
+        logger.warning(
+            "hand-over of %s failed (%s: %s); the sweeper hands it on when the queue is back",
+            chosen.module_path,
+            type(exc).__name__,
+            exc,
+        )
+        return False
+    return True
 
 
 @task()

@@ -19,4 +19,6 @@ def enqueue_reread_abuse(message_ids: list[int]) -> None:
     chosen = reread_abuse
     if chosen.get_backend().supports_priority:
         chosen = chosen.using(priority=-10)
-    chosen.enqueue(message_ids)
+    from beatdesk.inbox.tasks import hand_on
+
+    hand_on(chosen, message_ids)
