@@ -76,8 +76,8 @@ def test_messages_are_triaged_and_routed_by_an_rq_worker(tmp_path, redis_url):
 
 def test_a_replay_during_a_redis_outage_stores_and_the_sweeper_hands_on_later(tmp_path):
     """Redis is down: the replay still stores every message and exits cleanly (the hand-over
-    is logged, not raised); when Redis is back a worker's sweeper queues them and they are
-    triaged."""
+    is logged, not raised); a worker started meanwhile keeps waiting; when Redis is back its
+    sweeper queues the messages and they are triaged."""
     port = free_port()  # nothing listens here yet
     with installation(tmp_path) as inst:
         inst.env.update(
@@ -94,9 +94,12 @@ def test_a_replay_during_a_redis_outage_stores_and_the_sweeper_hands_on_later(tm
         assert "Traceback" not in replayed.stderr
         assert "the sweeper hands it on" in replayed.stderr
         assert inst.status()["unrouted_messages"] == 2  # committed, waiting unread
-        redis = start_redis(port, tmp_path)
-        worker = inst.start("worker")
+        worker = inst.start("worker")  # Redis still down: the worker waits, not exits
+        redis = None
         try:
+            time.sleep(5)
+            assert worker.poll() is None, worker.stdout.read() if worker.stdout else ""
+            redis = start_redis(port, tmp_path)
             deadline = time.monotonic() + 90
             while inst.status()["unrouted_messages"]:
                 assert worker.poll() is None, worker.stdout.read() if worker.stdout else ""
@@ -105,5 +108,6 @@ def test_a_replay_during_a_redis_outage_stores_and_the_sweeper_hands_on_later(tm
         finally:
             worker.terminate()
             worker.wait(timeout=20)
-            redis.terminate()
-            redis.wait(timeout=10)
+            if redis is not None:
+                redis.terminate()
+                redis.wait(timeout=10)
