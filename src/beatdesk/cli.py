@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["BEATDESK_DEMO"] = "1"
     sweeper = None
     if args and args[0] == "worker":
+        from beatdesk.core.queues import QUEUES
+
         worker_id = _option(
             args, "--worker-id" if os.environ.get("BEATDESK_TASKS") != "rq" else "--name"
         )
@@ -47,10 +49,12 @@ def main(argv: list[str] | None = None) -> None:
                 "--worker-class",
                 "rq.worker.SimpleWorker",
                 *([] if "--name" in args else ["--name", worker_id]),
-                *(args[1:] or ["default"]),
+                *(args[1:] or QUEUES),  # served in this order
             ]
         else:
             args = ["db_worker", *args[1:]]
+            if "--queue-name" not in args:
+                args += ["--queue-name", ",".join(QUEUES)]  # in priority order (PRIORITY)
             if "--worker-id" not in args:
                 args += ["--worker-id", worker_id]
         _warm_up()
