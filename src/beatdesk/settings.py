@@ -243,6 +243,7 @@ if _TASKS == "rq":
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": list(QUEUES)}}
     _REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     RQ_QUEUES = {name: {"URL": _REDIS_URL} for name in QUEUES}
+    RQ = {"QUEUE_CLASS": "beatdesk.core.rqqueue.RetryingQueue"}  # jobs retried 3 times
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 elif _TASKS == "immediate":
     TASKS = {

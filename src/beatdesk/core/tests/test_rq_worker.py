@@ -111,3 +111,21 @@ def test_a_replay_during_a_redis_outage_stores_and_the_sweeper_hands_on_later(tm
             if redis is not None:
                 redis.terminate()
                 redis.wait(timeout=10)
+
+
+def test_rq_jobs_carry_retries_so_a_failed_or_abandoned_job_runs_again(tmp_path, redis_url):
+    with installation(tmp_path) as inst:
+        inst.env.update(BEATDESK_TASKS="rq", REDIS_URL=redis_url)
+        inst.migrate()
+        said = inst.run(
+            "shell",
+            "-c",
+            "import django_rq;"
+            "from rq.job import Job;"
+            "from beatdesk.inbox.tasks import hand_on, process_messages;"
+            "hand_on(process_messages, [1]);"
+            "q = django_rq.get_queue('triage');"
+            "[job] = Job.fetch_many(q.get_job_ids(), connection=q.connection);"
+            "print(job.retries_left, job.retry_intervals)",
+        ).stdout
+        assert said.strip().splitlines()[-1] == "3 [10, 30, 60]"
