@@ -11,10 +11,13 @@ beatdesk migrate, createsuperuser, … (any Django management command)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
 import sys
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["BEATDESK_DEMO"] = "1"
     sweeper = None
     if args and args[0] == "worker":
+        from beatdesk.core.queues import QUEUES
+
         worker_id = _option(
             args, "--worker-id" if os.environ.get("BEATDESK_TASKS") != "rq" else "--name"
         )
@@ -44,10 +49,12 @@ def main(argv: list[str] | None = None) -> None:
                 "--worker-class",
                 "rq.worker.SimpleWorker",
                 *([] if "--name" in args else ["--name", worker_id]),
-                *(args[1:] or ["default"]),
+                *(args[1:] or QUEUES),  # served in this order
             ]
         else:
             args = ["db_worker", *args[1:]]
+            if "--queue-name" not in args:
+                args += ["--queue-name", ",".join(QUEUES)]  # in priority order (PRIORITY)
             if "--worker-id" not in args:
                 args += ["--worker-id", worker_id]
         _warm_up()
@@ -59,10 +66,50 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     try:
-        execute_from_command_line(["beatdesk", *args])
+        if sweeper is None:
+            execute_from_command_line(["beatdesk", *args])
+        else:
+            _supervise(lambda: execute_from_command_line(["beatdesk", *args]))
     finally:
         if sweeper is not None:
             sweeper.stop()
+
+
+def _supervise(work: Callable[[], None], *, longest_wait: float = 30.0) -> None:
+    """Run the worker's loop, and run it again when Redis or the database goes away.
+
+    RQ's worker exits (status 1) when Redis is unreachable and the database queue's worker
+    raises when PostgreSQL stops; either way the loop restarts after a growing wait (1 s,
+    2 s, … up to `longest_wait`), with Django's connections closed so the next round opens
+    fresh ones. A clean return (a requested stop) or Ctrl+C ends it.
+    """
+    import logging
+
+    from django.db import connections
+
+    from beatdesk.inbox.tasks import backend_errors
+
+    logger = logging.getLogger("beatdesk.worker")
+    wait = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            work()
+            return
+        except SystemExit as exc:
+            if exc.code in (None, 0):
+                return
+            reason = f"exited with status {exc.code}"
+        except backend_errors() as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        if time.monotonic() - started > 60:
+            wait = 1.0  # it had been working: a new outage starts the waits again
+        logger.warning("worker loop stopped (%s); starting again in %g s", reason, wait)
+        for connection in connections.all(initialized_only=True):
+            with contextlib.suppress(Exception):
+                connection.close()
+        time.sleep(min(wait, longest_wait))
+        wait = min(wait * 2, longest_wait)
 
 
 def _option(args: list[str], name: str) -> str:

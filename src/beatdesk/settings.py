@@ -16,6 +16,7 @@ from csp.constants import NONCE
 
 from beatdesk.core.client import trusted_networks
 from beatdesk.core.home import home, secret_file
+from beatdesk.core.queues import QUEUES
 
 BASE_DIR = Path(__file__).resolve().parent
 HOME = home()
@@ -273,19 +274,22 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Background work: the django.tasks API (django-tasks backport). Moving to Django 6 is a
 # change of imports. "database" by default; "rq" at scale; "immediate" runs inline.
 _TASKS = os.environ.get("BEATDESK_TASKS", "database")
+# Queues (core/queues.py): new messages' triage first, then "default", then abuse re-reads.
 if _TASKS == "rq":
-    TASKS = {
-        "default": {
-            "BACKEND": "django_tasks_rq.RQBackend",
-            "QUEUES": ["default"],
-        }
-    }
-    RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": list(QUEUES)}}
+    _REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    RQ_QUEUES = {name: {"URL": _REDIS_URL} for name in QUEUES}
+    RQ = {"QUEUE_CLASS": "beatdesk.core.rqqueue.RetryingQueue"}  # jobs retried 3 times
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 elif _TASKS == "immediate":
-    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": list(QUEUES),
+        }
+    }
 else:
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": list(QUEUES)}}
 
 # PostgreSQL: each process seals the audit events written since at most this often (see
 # audit/chain.py); 0 seals after every write.

@@ -41,12 +41,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
 from django.db.models import F, Q
 from django_tasks import task
 
 from beatdesk.core.clock import now
 from beatdesk.core.models import PeriodicRun, SchedulerLease
+from beatdesk.inbox.tasks import hand_on
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +210,11 @@ def enqueue_due(at: dt.datetime | None = None) -> list[str]:
     for job in PERIODIC:
         with transaction.atomic():
             if _claim(job, at):
-                run_periodic.enqueue(job.name)
+                if not hand_on(run_periodic, job.name):
+                    # The queue is away: undo the claim, so the job is handed out once it is
+                    # back (hand_on has logged why).
+                    transaction.set_rollback(True)
+                    continue
                 handed.append(job.name)
     return handed
 
@@ -275,11 +280,17 @@ def serve(say: Callable[[str], Any], *, once: bool = False) -> None:
                 if held:
                     say(f"scheduler {lease.holder}: holds the lock, handing out periodic jobs")
                 else:
-                    current = holder()
+                    try:
+                        current = str(holder())
+                    except DatabaseError:
+                        current = "the database is away; nobody"
                     say(f"scheduler {lease.holder}: stands by ({current} holds the lock)")
             if held:
-                for name in enqueue_due():
-                    logger.info("handed %s to the workers", name)
+                try:
+                    for name in enqueue_due():
+                        logger.info("handed %s to the workers", name)
+                except DatabaseError as exc:  # away since the renewal: try again next round
+                    logger.warning("cannot hand out periodic jobs: %s", exc)
             if once:
                 return
             time.sleep(settings.BEATDESK_SCHEDULER_RENEW_SECONDS)
@@ -298,10 +309,19 @@ def run_inline(say: Callable[[str], Any], *, every: float, once: bool, verbose: 
         close_old_connections()
         for job in PERIODIC:
             moment = time.monotonic()
-            if not once and job.name in last and moment - last[job.name] < job.every.seconds:
+            if (
+                not once
+                and job.name in last
+                and moment - last[job.name] < job.every.total_seconds()
+            ):
                 continue
             last[job.name] = moment
-            said = run_job(job)
+            try:
+                said = run_job(job)
+            except Exception:  # noqa: BLE001 - one failing job must not stop the others
+                logger.exception("periodic job %s failed; it runs again next interval", job.name)
+                close_old_connections()
+                continue
             if said and (verbose or job.name in {"fetch_accounts", "collect_watches"}):
                 say(said)
         if once:

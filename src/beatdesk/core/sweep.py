@@ -28,13 +28,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+from django_tasks.base import Task
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
@@ -43,7 +44,7 @@ from beatdesk.core.clock import now
 from beatdesk.core.models import WorkerBeat
 from beatdesk.inbox.actions import do_read_stranded
 from beatdesk.inbox.models import InboundPayload, Message
-from beatdesk.inbox.tasks import process_messages
+from beatdesk.inbox.tasks import backend_errors, hand_on, process_messages
 from beatdesk.monitoring.models import WatchPost
 from beatdesk.stories.models import StoryMember
 from beatdesk.stories.tasks import recluster_messages, recluster_watch_posts
@@ -309,7 +310,7 @@ def sweep(backoff: Backoff | None = None) -> Swept:
             .values_list("pk", flat=True)[: BATCH * 4]
         ),
         TRIAGE_TASKS,
-        process_messages.enqueue,
+        process_messages,
         backoff,
         at,
     )
@@ -323,7 +324,7 @@ def sweep(backoff: Backoff | None = None) -> Swept:
             .values_list("pk", flat=True)[:BATCH]
         ),
         CLUSTER_MESSAGE_TASKS,
-        recluster_messages.enqueue,
+        recluster_messages,
         backoff,
         at,
     )
@@ -336,7 +337,7 @@ def sweep(backoff: Backoff | None = None) -> Swept:
             .values_list("pk", flat=True)[:BATCH]
         ),
         CLUSTER_WATCH_TASKS,
-        recluster_watch_posts.enqueue,
+        recluster_watch_posts,
         backoff,
         at,
     )
@@ -349,14 +350,19 @@ def _hand_over(
     kind: str,
     waiting: list[int],
     task_paths: frozenset[str],
-    enqueue: Callable[[list[int]], object],
+    handed: Task[Any, Any],
     backoff: Backoff,
     at: dt.datetime,
 ) -> int:
     backoff.keep_only(kind, set(waiting))
     if not waiting:
         return 0
-    queued = queued_ids(task_paths)
+    try:
+        queued = queued_ids(task_paths)
+    except backend_errors() as exc:
+        # The queue's backend is out: nothing can be handed on now; the next round tries.
+        logger.warning("sweeper: cannot see the %s queue (%s); trying again later", kind, exc)
+        return 0
     due = backoff.due(kind, [pk for pk in waiting if pk not in queued], at)
     if not due:
         return 0
@@ -372,7 +378,7 @@ def _hand_over(
         )
         for start in range(0, len(due), BATCH):
             chunk = due[start : start + BATCH]
-            transaction.on_commit(lambda chunk=chunk: enqueue(chunk))  # type: ignore[misc]
+            transaction.on_commit(lambda chunk=chunk: hand_on(handed, chunk))  # type: ignore[misc]
     backoff.tried(kind, due, at)
     return len(due)
 

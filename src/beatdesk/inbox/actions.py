@@ -264,9 +264,9 @@ def _ingest(
 
 
 def _hand_on(message_id: int) -> None:
-    from beatdesk.inbox.tasks import process_message
+    from beatdesk.inbox.tasks import hand_on, process_message
 
-    process_message.enqueue(message_id)
+    hand_on(process_message, message_id)
 
 
 def _exact(payload: InboundPayload) -> bytes:
@@ -323,9 +323,9 @@ def do_receive_many(
 
 def _enqueue_batch(ids: list[int]) -> Callable[[], None]:
     def enqueue() -> None:
-        from beatdesk.inbox.tasks import process_messages
+        from beatdesk.inbox.tasks import hand_on, process_messages
 
-        process_messages.enqueue(ids)
+        hand_on(process_messages, ids)
 
     return enqueue
 

@@ -309,21 +309,21 @@ def test_redis_restarted_with_jobs_queued_and_an_rq_worker_killed(tmp_path, redi
         inst.run("replay", str(write_feed(tmp_path / "feed.jsonl", n)), "--fast")
         import redis
 
-        assert redis.Redis.from_url(url).llen("rq:queue:default") == 3  # three batches queued
+        assert redis.Redis.from_url(url).llen("rq:queue:triage") == 3  # three batches queued
         restart_redis()
-        assert redis.Redis.from_url(url).llen("rq:queue:default") == 0  # and lost
+        assert redis.Redis.from_url(url).llen("rq:queue:triage") == 0  # and lost
         queue = redis.Redis.from_url(url)
         with running(inst, "worker") as first:
             # Its sweeper hands the lost messages over again (500, then 100); kill it while
             # it runs one of them.
             wait_for(
                 "the first worker to start a job",
-                lambda: queue.zcard("rq:wip:default") > 0,
+                lambda: queue.zcard("rq:wip:triage") > 0,
                 45,
                 [first],
             )
             kill_hard(first)
-        assert triaged(inst) < n and queue.zcard("rq:wip:default") == 1
+        assert triaged(inst) < n and queue.zcard("rq:wip:triage") == 1
         with running(inst, "worker") as second:
             wait_for("every message to be triaged", lambda: triaged(inst) == n, 50, [second])
         assert_read_once(inst, n)
