@@ -124,7 +124,8 @@ DOORS: dict[str, Door] = {
     "accounts:login": PUBLIC,
     "accounts:logout": Door(public=True, to_sign_in=True),
     "accounts:second_factor": form(EVERYONE),
-    "accounts:shift": form(EVERYONE),
+    # Going on or off shift is for the desk's staff; an adviser's POST is refused.
+    "accounts:shift": Door({"GET": EVERYONE, "POST": STAFF}),
     "accounts:password_change": form(EVERYONE),
     # A forgotten password: open to anyone, limited per address and client, audited.
     "accounts:password_reset": PUBLIC,

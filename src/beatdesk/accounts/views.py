@@ -28,6 +28,7 @@ from django_otp.models import VerifyNotAllowed
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import User
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.accounts.signals import end_sessions
@@ -119,7 +120,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def shift(request: HttpRequest) -> HttpResponse:
     """Going on or off shift: auto-assignment only gives work to people on shift."""
     user: User = request.user  # type: ignore[assignment]
-    if request.method == "POST" and user.is_staff_role:
+    if request.method == "POST" and not user.is_staff_role:
+        refuse(user, "accounts.user", user.pk, "only the desk's staff go on and off shift")
+    if request.method == "POST":
         with transaction.atomic():
             user.on_shift = request.POST.get("on_shift") == "1"
             user.save(update_fields=["on_shift"])
