@@ -46,19 +46,21 @@ class DeskCollector(Collector):
             "Age of the oldest message stored and not yet read (0 when none)",
             value=age or 0,
         )
-        pending, failed, queues = background_work()
-        yield CounterMetricFamily(
-            "beatdesk_task_failures", "Background tasks that failed", value=failed
-        )
+        pending, failed, queues = background_work()  # None for both while Redis is away
+        if failed is not None:
+            yield CounterMetricFamily(
+                "beatdesk_task_failures", "Background tasks that failed", value=failed
+            )
         depth = GaugeMetricFamily(
             "beatdesk_queue_depth", "Background work waiting or running, by queue", labels=["queue"]
         )
         for name, detail in sorted(queues.items()):
             depth.add_metric([name], sum(n for what, n in detail.items() if what != "failed"))
         yield depth
-        yield GaugeMetricFamily(
-            "beatdesk_background_pending", "Background work waiting or running", value=pending
-        )
+        if pending is not None:
+            yield GaugeMetricFamily(
+                "beatdesk_background_pending", "Background work waiting or running", value=pending
+            )
         yield CounterMetricFamily(
             "beatdesk_alerts_raised", "Grade-1 alerts raised", value=Alert.objects.count()
         )

@@ -33,7 +33,9 @@ def rq_queues() -> dict[str, dict[str, int]]:
 
 def database_queues() -> dict[str, dict[str, int]]:
     """The database queue, by queue name: tasks ready, running and failed."""
-    found: dict[str, dict[str, int]] = {}
+    from beatdesk.core.queues import QUEUES
+
+    found: dict[str, dict[str, int]] = {q: {"ready": 0, "running": 0, "failed": 0} for q in QUEUES}
     for queue, status, n in (
         DBTaskResult.objects.filter(status__in=["READY", "RUNNING", "FAILED"])
         .values_list("queue_name", "status")
@@ -44,10 +46,16 @@ def database_queues() -> dict[str, dict[str, int]]:
     return found
 
 
-def background_work() -> tuple[int, int, dict[str, dict[str, int]]]:
-    """Pending and failed background work, and each queue's detail, on the backend in use."""
+def background_work() -> tuple[int | None, int | None, dict[str, dict[str, int]]]:
+    """Pending and failed background work, and each queue's detail, on the backend in use;
+    under RQ with Redis away, None for both and no queues (the rest of status still counts)."""
     if getattr(settings, "RQ_QUEUES", None):
-        queues = rq_queues()
+        from redis.exceptions import RedisError
+
+        try:
+            queues = rq_queues()
+        except RedisError:
+            return None, None, {}
         pending = sum(
             q["queued"] + q["started"] + q["scheduled"] + q["deferred"] for q in queues.values()
         )

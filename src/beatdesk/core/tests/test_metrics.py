@@ -33,7 +33,8 @@ def test_a_scrape_counts_what_was_stored_raised_and_queued(
         deliver({"id": "k-2", "text": "thanks to the officers at the carnival"})
     seen = scrape()
     assert seen[("beatdesk_messages_stored_total", (("network", "replay"),))] == 2
-    assert seen[("beatdesk_queue_depth", (("queue", "default"),))] >= 1
+    assert seen[("beatdesk_queue_depth", (("queue", "triage"),))] >= 1  # new messages' triage
+    assert seen[("beatdesk_queue_depth", (("queue", "rereads"),))] >= 0  # every queue is named
     assert seen[("beatdesk_backlog_oldest_unread_seconds", ())] >= 0
     assert seen[("beatdesk_live_workers", ())] == 0
     assert seen[("beatdesk_alerts_raised_total", ())] == 0

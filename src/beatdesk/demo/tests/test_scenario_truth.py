@@ -16,6 +16,7 @@ from django.core.management import call_command
 
 from beatdesk.accounts.models import Force
 from beatdesk.core.management.commands.demo import carnival_path, scenario_path
+from beatdesk.core.queues import QUEUES
 from beatdesk.inbox.models import Message
 from beatdesk.triage.models import Alert, ContactType
 
@@ -63,7 +64,12 @@ def test_every_labelled_emergency_alerts_and_few_others_do(
     truth = {r["id"]: r for r in records()}
     call_command("replay", str(scenario_path()), "--fast", "--no-progress", stdout=StringIO())
     # The worker as `beatdesk worker` runs it on the database queue, until the queue is empty.
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", stdout=StringIO())
+    call_command(
+        "db_worker",
+        *("--queue-name", ",".join(QUEUES)),
+        *("--batch", "--no-startup-delay", "--no-reload"),
+        stdout=StringIO(),
+    )
 
     read = Message.objects.filter(triage__isnull=False).values_list("external_id", flat=True)
     assert sorted(read) == sorted(truth)
