@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck migrations-check test-sqlite test-postgres system-deps clean
+.PHONY: demo test soak lint typecheck migrations-check test-sqlite test-postgres system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ test-postgres: $(VENV)/.installed-dev
 	BEATDESK_HOME=$$(mktemp -d) scripts/with-postgres.sh $(BIN)/pytest -m "not browser"
 
 test: system-deps lint typecheck migrations-check test-sqlite test-postgres
+
+# The long runs: the fault suite at 100,000 messages and the hypothesis suites' longer hunt.
+soak: system-deps $(VENV)/.installed-dev
+	BEATDESK_HOME=$$(mktemp -d) BEATDESK_FAULT_MESSAGES=100000 BEATDESK_FAULT_KILLS=30 \
+		scripts/with-postgres.sh $(BIN)/pytest -s src/beatdesk/core/tests/test_faults.py
+	BEATDESK_HOME=$$(mktemp -d) HYPOTHESIS_PROFILE=beatdesk-long $(BIN)/pytest \
+		$$(find src -name 'test_fuzz_*.py' -o -name 'test_*_hostile.py' | sort)
 
 clean:
 	rm -rf $(VENV) var

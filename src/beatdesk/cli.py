@@ -20,6 +20,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
+
+from beatdesk.core.outage import first_line, not_migrated, patiently, unreachable
+
 if TYPE_CHECKING:
     from beatdesk.core.sweep import Sweeper
 
@@ -32,7 +37,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("BEATDESK_HOME", os.path.join(os.getcwd(), "var", "demo"))
         os.environ["BEATDESK_DEMO"] = "1"
     sweeper = None
-    if args and args[0] == "worker":
+    is_worker, worker_id = bool(args) and args[0] == "worker", ""
+    if is_worker:
         from beatdesk.core.queues import QUEUES
 
         worker_id = _option(
@@ -57,8 +63,6 @@ def main(argv: list[str] | None = None) -> None:
                 args += ["--queue-name", ",".join(QUEUES)]  # in priority order (PRIORITY)
             if "--worker-id" not in args:
                 args += ["--worker-id", worker_id]
-        _warm_up()
-        sweeper = _start_sweeper(worker_id)
     if not args or args[0] in {"-h", "--help", "help"}:
         print(__doc__)
         if not args:
@@ -66,10 +70,19 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     try:
+        if is_worker and not {"-h", "--help"} & set(args):
+            _warm_up()
+            sweeper = _start_sweeper(worker_id)
         if sweeper is None:
             execute_from_command_line(["beatdesk", *args])
         else:
             _supervise(lambda: execute_from_command_line(["beatdesk", *args]))
+    except DatabaseError as exc:
+        if not (not_migrated(exc) or unreachable(exc)):
+            raise
+        sys.exit(_database_problem(exc))
+    except ImproperlyConfigured as exc:  # a setting or a key file that is wrong
+        sys.exit(f"beatdesk: {exc}")
     finally:
         if sweeper is not None:
             sweeper.stop()
@@ -112,6 +125,24 @@ def _supervise(work: Callable[[], None], *, longest_wait: float = 30.0) -> None:
         wait = min(wait * 2, longest_wait)
 
 
+def _database_problem(exc: DatabaseError) -> str:
+    """What a command says, instead of a traceback, when the database is not there."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    where = (
+        f"PostgreSQL at {db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db.get('NAME')}"
+        if "postgresql" in db["ENGINE"]
+        else f"SQLite at {db['NAME']}"
+    )
+    if not_migrated(exc):
+        return f"beatdesk: the database ({where}) has no tables yet: run `beatdesk migrate`"
+    return (
+        f"beatdesk: cannot reach the database ({where}): {first_line(exc)}\n"
+        "Is the server running, and are DATABASE_URL and its password right?"
+    )
+
+
 def _option(args: list[str], name: str) -> str:
     """The value given for a worker's id, else a new one (the sweeper knows it by its id)."""
     if name in args and args.index(name) + 1 < len(args):
@@ -139,7 +170,9 @@ def _warm_up() -> None:
         print(f"triage models not loaded: {exc}", file=sys.stderr)
     from beatdesk.publishing.delivery import recover_stuck_posts
 
-    recover_stuck_posts()  # posts a worker that died left half-sent
+    # Posts a worker that died left half-sent; a worker started while the database is down
+    # waits for it here (the scheduler's recover_posts job does the same later).
+    patiently(recover_stuck_posts, "recovering half-sent posts")
 
 
 if __name__ == "__main__":

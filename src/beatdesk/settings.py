@@ -15,11 +15,15 @@ import dj_database_url
 from csp.constants import NONCE
 
 from beatdesk.core.client import trusted_networks
-from beatdesk.core.home import home, secret_file
+from beatdesk.core.home import given_secret, home, secret_file
 from beatdesk.core.queues import QUEUES
 
 BASE_DIR = Path(__file__).resolve().parent
 HOME = home()
+# A key named by NAME_FILE that cannot be read stops every process as it starts, naming
+# the file, rather than failing the first request or job that needs the key.
+for _key in ("BEATDESK_CREDENTIALS_KEY", "BEATDESK_CHECKPOINT_KEY"):
+    given_secret(_key)
 
 
 def env_bool(name: str, default: bool = False) -> bool:

@@ -12,6 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 
 def home() -> Path:
     path = Path(os.environ.get("BEATDESK_HOME") or Path.cwd() / "var").resolve()
@@ -19,7 +21,7 @@ def home() -> Path:
     return path
 
 
-class SecretMissing(Exception):
+class SecretMissing(ImproperlyConfigured):
     """A key named by NAME_FILE that cannot be read."""
 
 

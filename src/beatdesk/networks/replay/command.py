@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from beatdesk.accounts.models import Force
 from beatdesk.core.clock import now
+from beatdesk.core.outage import patiently
 from beatdesk.inbox.actions import do_receive, do_receive_many
 from beatdesk.inbox.models import InboundPayload
 from beatdesk.networks.models import NetworkAccount, NetworkKind
@@ -43,9 +45,12 @@ def replay(
     limit: int | None = None,
     on_delivery: Callable[[int, int, str], None] | None = None,
     on_failed: Callable[[int, str], None] | None = None,
+    on_outage: Callable[[str], None] | None = None,
 ) -> Counter[str]:
     """Deliver every record; returns counts by outcome (stored, duplicate, failed).
-    `on_failed(line, reason)` hears of each record kept as a dead letter."""
+    `on_failed(line, reason)` hears of each record kept as a dead letter. When the database
+    goes away the replay waits for it and delivers the same batch again (`on_outage` hears
+    of each wait): what had been committed comes back as duplicates, nothing is lost."""
     records = read_file(path)
     if limit is not None:
         records = records[:limit]
@@ -57,7 +62,11 @@ def replay(
         try:
             for start_at in range(0, total, FAST_BATCH):
                 chunk = records[start_at : start_at + FAST_BATCH]
-                results = do_receive_many(account, [r.delivery for r in chunk])
+                results = patiently(
+                    partial(do_receive_many, account, [r.delivery for r in chunk]),
+                    "replaying",
+                    said=on_outage,
+                )
                 for record, result in zip(chunk, results, strict=True):
                     outcomes[result.status] += 1
                     if on_failed is not None and result.status == InboundPayload.Status.FAILED:
@@ -72,7 +81,13 @@ def replay(
             wait = start + offset - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            result = do_receive(account, record.delivery, created_at=now() if rebase_time else None)
+            result = patiently(
+                partial(
+                    do_receive, account, record.delivery, created_at=now() if rebase_time else None
+                ),
+                "replaying",
+                said=on_outage,
+            )
             outcomes[result.status] += 1
             if on_failed is not None and result.status == InboundPayload.Status.FAILED:
                 on_failed(record.line, result.error)

@@ -75,6 +75,7 @@ class Command(BaseCommand):
                     limit=options["limit"],
                     on_delivery=tick,
                     on_failed=lambda line, reason: failures.append((line, reason)),
+                    on_outage=lambda message: progress.console.print(message, style="yellow"),
                 )
         except ReplayFileError as exc:
             raise CommandError(str(exc)) from exc
