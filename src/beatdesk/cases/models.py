@@ -39,7 +39,7 @@ class Case(models.Model):
     Grade = Grade
 
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="cases")
-    reference = models.CharField(max_length=32, unique=True)
+    reference = models.CharField(max_length=32)  # unique within the force (Meta)
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     grade = models.PositiveSmallIntegerField(choices=Grade.choices, default=Grade.SCHEDULED)
@@ -58,6 +58,11 @@ class Case(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["force", "reference"], name="case_reference_in_force")
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -303,27 +303,58 @@ def serve(say: Callable[[str], Any], *, once: bool = False) -> None:
 
 def run_inline(say: Callable[[str], Any], *, every: float, once: bool, verbose: bool) -> None:
     """`beatdesk poll`: run the table in this process — every job each round with --once,
-    else each job when its interval has passed, a round every `every` seconds."""
+    else each job when its interval has passed, a round every `every` seconds.
+
+    Run for good, it holds the scheduler's lease like `beatdesk scheduler`: with a
+    scheduler (or another poll) running, it stands by rather than running every job twice,
+    and its renewals are the heartbeat /healthz reads. `--once` runs regardless, as asked."""
     last: dict[str, float] = {}
-    while True:
-        close_old_connections()
-        for job in PERIODIC:
-            moment = time.monotonic()
-            if (
-                not once
-                and job.name in last
-                and moment - last[job.name] < job.every.total_seconds()
-            ):
-                continue
-            last[job.name] = moment
+    lease = None if once else Lease()
+    holding: bool | None = None
+    try:
+        while True:
+            close_old_connections()
+            if lease is not None:
+                try:
+                    held = lease.renew()
+                except DatabaseError as exc:  # the database is away: run nothing, try again
+                    logger.warning("cannot renew the scheduler lease: %s", exc)
+                    held = False
+                if held != holding:
+                    holding = held
+                    say(
+                        f"poll {lease.holder}: holds the lock, running periodic jobs"
+                        if held
+                        else f"poll {lease.holder}: stands by (another scheduler holds the lock)"
+                    )
+                if not held:
+                    time.sleep(every)
+                    continue
+            _run_due(say, last, once=once, verbose=verbose)
+            if once:
+                return
+            time.sleep(every)
+    finally:
+        if lease is not None:
             try:
-                said = run_job(job)
-            except Exception:  # noqa: BLE001 - one failing job must not stop the others
-                logger.exception("periodic job %s failed; it runs again next interval", job.name)
-                close_old_connections()
-                continue
-            if said and (verbose or job.name in {"fetch_accounts", "collect_watches"}):
-                say(said)
-        if once:
-            return
-        time.sleep(every)
+                lease.release()
+            except DatabaseError:  # stopping with the database away: the lease expires
+                logger.warning("could not release the scheduler lease; it expires by itself")
+
+
+def _run_due(
+    say: Callable[[str], Any], last: dict[str, float], *, once: bool, verbose: bool
+) -> None:
+    for job in PERIODIC:
+        moment = time.monotonic()
+        if not once and job.name in last and moment - last[job.name] < job.every.total_seconds():
+            continue
+        last[job.name] = moment
+        try:
+            said = run_job(job)
+        except Exception:  # noqa: BLE001 - one failing job must not stop the others
+            logger.exception("periodic job %s failed; it runs again next interval", job.name)
+            close_old_connections()
+            continue
+        if said and (verbose or job.name in {"fetch_accounts", "collect_watches"}):
+            say(said)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.http import Http404
 
+from beatdesk.accounts.models import Force, Team
 from beatdesk.audit.models import AuditEvent
-from beatdesk.cases.actions import check_create_case
+from beatdesk.cases.actions import check_create_case, next_reference
 from beatdesk.cases.models import Case
 from beatdesk.cases.queries import access_case
 from beatdesk.testing.fixtures import route as do_route
@@ -96,3 +98,25 @@ def test_the_desk_opens_a_case_from_selected_messages_and_keeps_its_story(two_me
     assert not case.legal_hold
     bad = desk.post("/cases/new/", {"title": "nothing"}, follow=True)
     assert b"at least one message" in bad.content
+
+
+def test_two_forces_with_the_same_prefix_each_number_their_own_cases(users, two_messages):
+    """References are unique within a force: a second force on the same installation with
+    the default prefix starts at 000001 too, instead of failing on the first case."""
+    first = check_create_case(users["dana.desk"], two_messages, title="Bikes")
+    other = Force.objects.create(name="Eastholm Police", slug="eastholm")
+    team = Team.objects.create(force=other, name="Eastholm desk")
+    with transaction.atomic():
+        second = Case.objects.create(
+            force=other,
+            reference=next_reference(other),
+            title="Eastholm's first",
+            team=team,
+            created_by=users["dana.desk"],
+        )
+    assert first.reference == second.reference == f"BD-{first.created_at.year}-000001"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.create(
+            force=other, reference=second.reference, title="again", team=team,
+            created_by=users["dana.desk"],
+        )  # fmt: skip
