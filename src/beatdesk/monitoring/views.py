@@ -120,15 +120,7 @@ def operation_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def operation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    guard(
-        user,
-        may_decide(user),
-        visible_operations(user),
-        pk,
-        object_type="monitoring.operation",
-        refused="only supervisors change operations",
-        hidden="the operation is another force's",
-    )
+    _guard_on("operation", user, pk, may_decide(user), refused="only supervisors change operations")
     operation = access_operation(user, pk)
     form = OperationForm(
         request.POST or None,
@@ -158,15 +150,7 @@ def operation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def operation_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    guard(
-        user,
-        may_decide(user),
-        visible_operations(user),
-        pk,
-        object_type="monitoring.operation",
-        refused="only supervisors delete operations",
-        hidden="the operation is another force's",
-    )
+    _guard_on("operation", user, pk, may_decide(user), refused="only supervisors delete operations")
     operation = access_operation(user, pk)
     try:
         actions.check_delete_operation(user, operation)
@@ -197,14 +181,12 @@ def operation(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def watch_new(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    guard(
+    _guard_on(
+        "operation",
         user,
-        may_propose(user),
-        visible_operations(user),
         pk,
-        object_type="monitoring.operation",
+        may_propose(user),
         refused="analysts and advisers do not propose watches",
-        hidden="the operation is another force's",
     )
     found = access_operation(user, pk)
     start = now().replace(second=0, microsecond=0)
@@ -264,14 +246,12 @@ def approvals(request: HttpRequest) -> HttpResponse:
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    guard(
+    _guard_on(
+        "watch",
         user,
-        may_propose(user),
-        visible_watches(user),
         pk,
-        object_type="monitoring.watch",
+        may_propose(user),
         refused="analysts and advisers do not decide on watches",
-        hidden="the watch is another force's",
     )
     watch = access_watch(user, pk)
     form = DecisionForm(request.POST)
@@ -320,14 +300,8 @@ def watch(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def hold(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    guard(
-        user,
-        may_propose(user),
-        visible_watches(user),
-        pk,
-        object_type="monitoring.watch",
-        refused="analysts and advisers do not hold posts",
-        hidden="the watch is another force's",
+    _guard_on(
+        "watch", user, pk, may_propose(user), refused="analysts and advisers do not hold posts"
     )
     found = access_watch(user, pk)
     reference = request.POST.get("case", "").strip()
@@ -341,3 +315,17 @@ def hold(request: HttpRequest, pk: int) -> HttpResponse:
         held = actions.check_hold_posts(user, found, ids, case)
         messages.success(request, f"{held} post(s) held by case {case.reference} beyond retention.")
     return redirect("monitoring:watch", pk)
+
+
+def _guard_on(kind: str, user: User, pk: int, allowed: bool, *, refused: str) -> None:
+    """The door of every write on one operation or watch: the role, then the force (another
+    force's is a 404, as if it did not exist), audited either way."""
+    guard(
+        user,
+        allowed,
+        visible_operations(user) if kind == "operation" else visible_watches(user),
+        pk,
+        object_type=f"monitoring.{kind}",
+        refused=refused,
+        hidden=f"the {kind} is another force's",
+    )
