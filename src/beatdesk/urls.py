@@ -2,6 +2,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from beatdesk.core.metrics import metrics
+from beatdesk.core.views import favicon
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -24,8 +25,11 @@ urlpatterns = [
     path("public/", include("beatdesk.publishing.urls_feeds")),
     path("healthz", healthz),
     path("metrics", metrics),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("beatdesk.networks.urls_public")),
     path("", include("beatdesk.inbox.urls")),
 ]
 
 handler403 = "beatdesk.core.views.forbidden"
+handler404 = "beatdesk.core.views.not_found"
+handler500 = "beatdesk.core.views.server_error"

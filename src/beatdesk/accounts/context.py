@@ -4,10 +4,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 
+from beatdesk.accounts.doors import navigation
 from beatdesk.accounts.policy import is_active_staff, may_read_audit, reads_force_wide
-from beatdesk.live.actions import READERS as LIVE_READERS
-from beatdesk.publishing.queries import may_read_posts
 
 
 def desk(request: HttpRequest) -> dict[str, Any]:
@@ -20,12 +20,18 @@ def desk(request: HttpRequest) -> dict[str, Any]:
         "may_read_audit": bool(signed_in and may_read_audit(user)),  # type: ignore[arg-type]
         # Stories, rumours and operation boards are for the force-wide roles.
         "reads_force_wide": force_wide,
-        # The main navigation names only the pages this role may open (the rest answer 403).
-        "nav": {
-            "staff": staff,
-            "publishing": bool(signed_in and may_read_posts(user)),  # type: ignore[arg-type]
-            "live": staff and getattr(user, "role", "") in LIVE_READERS,
-            "routing": force_wide,
-            "channels": force_wide,
-        },
+        # The main navigation names only the pages this role may open, from the doors.
+        "nav": {"staff": staff, "links": _links(request)},
     }
+
+
+def _links(request: HttpRequest) -> list[dict[str, Any]]:
+    """The links of the main navigation for the signed-in person, the current one marked."""
+    user = request.user
+    if not (user.is_authenticated and user.is_active):
+        return []
+    links = []
+    for name, label in navigation(user.role):  # type: ignore[union-attr]
+        url = reverse(name)
+        links.append({"url": url, "label": label, "current": request.path.startswith(url)})
+    return links

@@ -127,6 +127,8 @@ DOORS: dict[str, Door] = {
     # Going on or off shift is for the desk's staff; an adviser's POST is refused.
     "accounts:shift": Door({"GET": EVERYONE, "POST": STAFF}),
     "accounts:password_change": form(EVERYONE),
+    # A person's own account: the adviser's home until Spaces arrive (issue 19).
+    "accounts:home": page(EVERYONE),
     # A forgotten password: open to anyone, limited per address and client, audited.
     "accounts:password_reset": PUBLIC,
     "accounts:password_reset_sent": PUBLIC,
@@ -214,7 +216,37 @@ DOORS: dict[str, Door] = {
     "x_webhook": PUBLIC,
     "meta_webhook": PUBLIC,
     "healthz": PUBLIC,
+    "favicon": PUBLIC,
     # Prometheus: by address (BEATDESK_METRICS_ALLOW) or bearer token, not by role; no
     # personal data, only counts.
     "metrics": PUBLIC,
 }
+
+
+# The main navigation, in order: (URL name, label). Each link shows only to the roles its
+# door above lets GET it, so the navigation and the doors cannot disagree.
+NAVIGATION: tuple[tuple[str, str], ...] = (
+    ("inbox:index", "Inbox"),
+    ("cases:index", "Cases"),
+    ("publishing:calendar", "Publishing"),
+    ("live:index", "Live"),
+    ("stories:register", "Rumours"),
+    ("inbox:handover", "Hand-over"),
+    ("monitoring:index", "Monitoring"),
+    ("triage:rules", "Routing"),
+    ("networks:health", "Channels"),
+    ("audit:log", "Audit log"),
+)
+
+
+def may_open(role: str, name: str) -> bool:
+    """Whether this role may GET the page named `name` (an unknown name: no)."""
+    door = DOORS.get(name)
+    return door is not None and door.allows("GET", role)
+
+
+def navigation(role: str) -> list[tuple[str, str]]:
+    """The main navigation for one role: the links whose door lets it in. A role that may
+    open none of them (the adviser) gets her own account's home."""
+    links = [(name, label) for name, label in NAVIGATION if may_open(role, name)]
+    return links or [("accounts:home", "Your account")]

@@ -4,6 +4,7 @@ from beatdesk.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
+    path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("two-factor/", views.second_factor, name="second_factor"),
     path("logout/", views.logout_view, name="logout"),

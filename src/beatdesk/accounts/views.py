@@ -21,7 +21,7 @@ from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, Set
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django_otp import login as otp_login
 from django_otp.models import VerifyNotAllowed
@@ -40,6 +40,12 @@ from beatdesk.core.redirects import safe_next
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        # Someone already signed in lands where their role lands (the adviser: her home).
+        if self.request.user.is_authenticated:
+            return resolve_url(landing(self.request.user))  # type: ignore[arg-type]
+        return super().get_default_redirect_url()
 
 
 def _demo_code(device: TOTPDevice) -> str | None:
@@ -60,8 +66,17 @@ def _qr_svg(uri: str) -> str:
 
 def landing(user: User) -> str:
     """Where a person lands after signing in: the inbox for the desk's staff; a community
-    adviser, who may open none of the police pages, their own account's password page."""
-    return settings.LOGIN_REDIRECT_URL if is_active_staff(user) else "accounts:password_change"
+    adviser, who may open none of the police pages, her own account's home."""
+    return settings.LOGIN_REDIRECT_URL if is_active_staff(user) else "accounts:home"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """A person's own account: what she can do here. The adviser's home until Spaces
+    arrive (issue 19)."""
+    user: User = request.user  # type: ignore[assignment]
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return render(request, "accounts/home.html", {"device": device})
 
 
 @login_required
