@@ -33,5 +33,6 @@ def _links(request: HttpRequest) -> list[dict[str, Any]]:
     links = []
     for name, label in navigation(user.role):  # type: ignore[union-attr]
         url = reverse(name)
-        links.append({"url": url, "label": label, "current": request.path.startswith(url)})
+        current = request.path == url or (url != "/" and request.path.startswith(url))
+        links.append({"url": url, "label": label, "current": current})
     return links
