@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "beatdesk.monitoring",
     "beatdesk.stories",
     "beatdesk.live",
+    "beatdesk.administration",
 ]
 
 MIDDLEWARE = [

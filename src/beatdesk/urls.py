@@ -14,6 +14,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("accounts/", include("beatdesk.accounts.urls")),
     path("audit/", include("beatdesk.audit.urls")),
+    path("administration/", include("beatdesk.administration.urls")),
     path("triage/", include("beatdesk.triage.urls")),
     path("networks/", include("beatdesk.networks.urls")),
     path("publishing/", include("beatdesk.publishing.urls")),

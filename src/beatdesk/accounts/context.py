@@ -5,7 +5,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from beatdesk.accounts.policy import is_active_staff, may_read_audit, reads_force_wide
+from beatdesk.accounts.policy import (
+    is_active_staff,
+    is_administrator,
+    may_read_audit,
+    reads_force_wide,
+)
 from beatdesk.live.actions import READERS as LIVE_READERS
 from beatdesk.publishing.queries import may_read_posts
 
@@ -27,5 +32,6 @@ def desk(request: HttpRequest) -> dict[str, Any]:
             "live": staff and getattr(user, "role", "") in LIVE_READERS,
             "routing": force_wide,
             "channels": force_wide,
+            "administration": bool(signed_in and is_administrator(user)),  # type: ignore[arg-type]
         },
     }
