@@ -12,9 +12,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.core.validators import validate_email, validate_slug
+from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -56,9 +57,9 @@ class Invitee:
 def _invitee_problems(force: Force, invitee: Invitee) -> list[str]:
     problems = []
     try:
-        validate_slug(invitee.username)
+        UnicodeUsernameValidator()(invitee.username)
     except ValidationError:
-        problems.append(f"username {invitee.username!r}: letters, digits, '-' or '_' only")
+        problems.append(f"username {invitee.username!r}: letters, digits and @.+-_ only")
     else:
         if User.objects.filter(username=invitee.username).exists():
             problems.append(f"username {invitee.username!r} is taken")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.validators import validate_slug
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from beatdesk.accounts.models import Area, Force, Role, Team
 
@@ -25,7 +25,7 @@ class TeamChoiceMixin:
 
 class InviteForm(TeamChoiceMixin, forms.Form):
     email = forms.EmailField()
-    username = forms.CharField(max_length=150, validators=[validate_slug])
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
