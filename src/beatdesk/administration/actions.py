@@ -276,34 +276,46 @@ def check_import(admin: User, text: str, base_url: str) -> list[User]:
 # -- teams, areas and the force's settings --------------------------------------------------
 
 
-def _changes(obj: Any, fields: list[str]) -> dict[str, Any]:
-    return {f: getattr(obj, f"{f}_id", None) or getattr(obj, f) for f in fields}
+def _open_or_new(
+    admin: User, pk: int | None, access: Any, model: type[Team] | type[Area], slug: str
+) -> Any:
+    """The team or area named (through its door), or a new one of this force; its short
+    name must be the force's only one."""
+    found = access(admin, pk) if pk else None
+    if found is None:
+        require_administrator(admin, model._meta.label_lower)
+    if model.objects.filter(force=admin.force_id, slug=slug).exclude(pk=pk or 0).exists():
+        raise AdminError(f"Another {model._meta.verbose_name} has the short name {slug!r}.")
+    return found or model(force=admin.force)
+
+
+def _save_audited(admin: User, obj: Any, values: dict[str, Any], **extra: Any) -> Any:
+    """Save the team or area with these values; the log has them (records by id, and an
+    outline only as whether it was replaced) and `extra`."""
+    created = obj.pk is None
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.save()
+    name = obj._meta.model_name
+    payload = {k: getattr(v, "pk", v) for k, v in values.items() if k != "outline"} | extra
+    record(
+        admin,
+        Category.ALTERATION,
+        f"{name}.created" if created else f"{name}.changed",
+        obj,
+        payload=payload,
+    )
+    return obj
 
 
 def check_save_team(admin: User, team_id: int | None, values: dict[str, Any]) -> Team:
-    team = access_team(admin, team_id) if team_id else None
-    if team is None:
-        require_administrator(admin, "accounts.team")
+    team = _open_or_new(admin, team_id, access_team, Team, values["slug"])
     area = values.get("area")
     if area is not None and area.force_id != admin.force_id:
         raise AdminError("The area chosen is not one of this force's.")
-    clash = Team.objects.filter(force=admin.force_id, slug=values["slug"])
-    if clash.exclude(pk=team_id or 0).exists():
-        raise AdminError(f"Another team has the short name {values['slug']!r}.")
     with transaction.atomic():
-        team = team or Team(force=admin.force)
-        for name, value in values.items():
-            setattr(team, name, value)
-        created = team.pk is None
-        team.save()
-        record(
-            admin,
-            Category.ALTERATION,
-            "team.created" if created else "team.changed",
-            team,
-            payload=_changes(team, ["name", "slug", "kind", "area"]),
-        )
-    return team
+        saved: Team = _save_audited(admin, team, values)
+    return saved
 
 
 def check_save_area(
@@ -311,31 +323,12 @@ def check_save_area(
 ) -> Area:
     """Save an area; `outline` (parsed by outlines.parse_outline) replaces the old one when
     a file was uploaded, else it stays."""
-    area = access_area(admin, area_id) if area_id else None
-    if area is None:
-        require_administrator(admin, "accounts.area")
-    clash = Area.objects.filter(force=admin.force_id, slug=values["slug"])
-    if clash.exclude(pk=area_id or 0).exists():
-        raise AdminError(f"Another area has the short name {values['slug']!r}.")
+    area = _open_or_new(admin, area_id, access_area, Area, values["slug"])
+    if outline is not None:
+        values = {**values, "outline": outline}
     with transaction.atomic():
-        area = area or Area(force=admin.force)
-        for name, value in values.items():
-            setattr(area, name, value)
-        if outline is not None:
-            area.outline = outline
-        created = area.pk is None
-        area.save()
-        record(
-            admin,
-            Category.ALTERATION,
-            "area.created" if created else "area.changed",
-            area,
-            payload={
-                **_changes(area, ["name", "slug", "postcode_districts", "place_names"]),
-                "outline_replaced": outline is not None,
-            },
-        )
-    return area
+        saved: Area = _save_audited(admin, area, values, outline_replaced=outline is not None)
+    return saved
 
 
 FORCE_SETTINGS = [

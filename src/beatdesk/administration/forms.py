@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from beatdesk.accounts.models import Area, Force, Role, Team
+from beatdesk.administration.actions import FORCE_SETTINGS
 
 # Community advisers join through their spaces, not as staff.
 STAFF_ROLE_CHOICES = [(r.value, r.label) for r in Role if r != Role.ADVISER]
@@ -101,15 +102,7 @@ class ForceSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Force
-        fields = [
-            "name",
-            "non_emergency_number",
-            "online_reporting_url",
-            "emergency_reply",
-            "emergency_reply_text",
-            "banned_words",
-            "charged_names",
-        ]
+        fields = FORCE_SETTINGS
         widgets = {
             "emergency_reply_text": forms.Textarea(attrs={"rows": 3}),
             "banned_words": forms.Textarea(attrs={"rows": 5}),
