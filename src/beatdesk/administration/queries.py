@@ -94,10 +94,11 @@ def user_rows(user: User) -> list[UserRow]:
 
 
 def open_invitation(token: str) -> Invitation | None:
-    """The invitation this link's token opens, if it is unused and not expired."""
+    """The invitation this link's token opens, if it is unused, not expired, and its user
+    not disabled since."""
     invitation = (
         Invitation.objects.select_related("user", "force")
-        .filter(token_sha256=token_digest(token), accepted_at__isnull=True)
+        .filter(token_sha256=token_digest(token), accepted_at__isnull=True, user__is_active=True)
         .first()
     )
     if invitation is None or invitation.expires_at <= timezone.now():

@@ -97,6 +97,19 @@ def test_an_invitation_expires_after_72_hours(
     assert Client().get(link).status_code == 400
 
 
+def test_a_disabled_invitees_link_stops_working(
+    admin: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    invite(admin, django_capture_on_commit_callbacks)
+    link = link_in(mail.outbox[0])
+    person = User.objects.get(username="new.person")
+    admin.post(f"/administration/users/{person.pk}/enabled/", {"enabled": "0"})
+    answer = Client().post(link, {"new_password1": PASSWORD, "new_password2": PASSWORD})
+    assert answer.status_code == 400
+    person.refresh_from_db()
+    assert not person.has_usable_password()
+
+
 def test_bad_invitations_are_named_and_write_nothing(
     admin: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
