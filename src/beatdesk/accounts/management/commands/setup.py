@@ -76,6 +76,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        try:
+            self._setup(opts)
+        except (EOFError, KeyboardInterrupt):
+            raise CommandError("cancelled: nothing was written") from None
+
+    def _setup(self, opts: dict[str, Any]) -> None:
         self.interactive = not opts["no_input"] and sys.stdin.isatty()
         # An empty home has no tables yet: make them (a no-op when they are there).
         call_command("migrate", interactive=False, verbosity=0)
