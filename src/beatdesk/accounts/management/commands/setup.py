@@ -79,7 +79,7 @@ class Command(BaseCommand):
         try:
             self._setup(opts)
         except (EOFError, KeyboardInterrupt):
-            raise CommandError("cancelled: nothing was written") from None
+            raise CommandError("cancelled: no force or administrator was created") from None
 
     def _setup(self, opts: dict[str, Any]) -> None:
         self.interactive = not opts["no_input"] and sys.stdin.isatty()
