@@ -49,6 +49,7 @@ class TeamForm(forms.ModelForm):
     class Meta:
         model = Team
         fields = ["name", "slug", "kind", "area"]
+        labels = {"slug": "Short name"}
 
     def __init__(self, *args: Any, force: Force, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +76,7 @@ class AreaForm(forms.ModelForm):
     class Meta:
         model = Area
         fields = ["name", "slug"]
+        labels = {"slug": "Short name"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,7 +2,8 @@
 administrator; the administrator signs in and enrols an authenticator from the QR code's
 key; invites a desk operator, who accepts from the link in the outbox, chooses a password
 and enrols too; the administrator sees them signed in on the users list, at a desktop's
-and a phone's width, under the strict Content-Security-Policy without a violation."""
+and a phone's width, and adds an area whose KML outline is drawn on the map; all under the
+strict Content-Security-Policy without a violation."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from django_otp.oath import TOTP
 
 from beatdesk.accounts.tests.test_content_security_policy_browser import SHOTS, Watched
+from beatdesk.administration.tests.test_teams_areas import KML
 from beatdesk.demo.tests.test_demo_browser import CHROMIUM, free_port, wait_for
 from beatdesk.testing.processes import Installation
 
@@ -132,6 +134,21 @@ def test_setup_then_an_administrator_invites_a_desk_operator(tmp_path: Path) -> 
             chief.shoot("administration-users")
             chief.visit("/administration/")
             chief.shoot("administration-index")
+
+            # An area with its outline from a KML file, drawn on the map by a static script.
+            page.set_viewport_size({"width": 1280, "height": 900})
+            kml = tmp_path / "ladywood.kml"
+            kml.write_text(KML)
+            chief.visit("/administration/areas/new/")
+            page.get_by_label("Name", exact=True).fill("Ladywood")
+            page.get_by_label("Short name").fill("ladywood")
+            page.get_by_label("Postcode districts").fill("B16, B1")
+            page.get_by_label("Outline").set_input_files(str(kml))
+            page.get_by_role("button", name="Save area").click()
+            expect(page.locator("#area-map")).to_have_attribute("data-rings", "1")
+            expect(page.locator("#area-map path.leaflet-interactive")).to_have_count(1)
+            chief.collect()
+            chief.shoot("administration-area")
 
             problems = chief.problems + dana.problems
             assert not problems, "\n".join(problems)
