@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import secrets
+import smtplib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +33,9 @@ from beatdesk.administration.queries import (
     require_administrator,
     visible_teams,
 )
-from beatdesk.audit.actions import Category, record
+from beatdesk.audit.actions import Category, record, record_system
 
+logger = logging.getLogger(__name__)
 INVITATION_VALID = dt.timedelta(hours=72)
 STAFF_ROLES = {r.value for r in Role if r != Role.ADVISER}
 
@@ -131,10 +134,27 @@ def _send_invitation(admin: User, user: User, base_url: str) -> Invitation:
     body = render_to_string("administration/invitation_email.txt", context)
     subject = f"Your beatdesk account at {user.force}"
     # Mailed once the account is committed; the mail holds the only copy of the token.
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    )
+    transaction.on_commit(lambda: _mail(invitation, subject, body))
     return invitation
+
+
+def _mail(invitation: Invitation, subject: str, body: str) -> None:
+    """Send the invitation; a mail server that refuses it is noted (the users list says
+    so, and a new invitation can be sent), not a failed page for the administrator."""
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.user.email])
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("invitation %s not mailed: %s", invitation.pk, exc)
+        with transaction.atomic():
+            record_system(
+                "administration",
+                Category.ALTERATION,
+                "invitation.mail_failed",
+                invitation.user,
+                justification=type(exc).__name__,
+            )
+        return
+    Invitation.objects.filter(pk=invitation.pk).update(mailed_at=timezone.now())
 
 
 def check_reinvite(admin: User, user_id: int, base_url: str) -> User:

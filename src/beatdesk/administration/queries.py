@@ -76,6 +76,8 @@ class UserRow:
     def invitation_state(self) -> str:
         if self.invitation is None:
             return ""
+        if self.invitation.mailed_at is None:
+            return "invitation not mailed (the mail server refused it): send a new one"
         return "invited" if self.invitation.is_open else "invitation expired"
 
 

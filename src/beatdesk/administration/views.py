@@ -83,13 +83,19 @@ def invite(request: HttpRequest) -> HttpResponse:
             except actions.AdminError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(
-                    request,
-                    f"Invited {user.username}: a link valid for 72 hours went to {user.email}.",
-                )
+                messages.success(request, _invited(user))
                 return redirect("administration:users")
         status = 400
     return render(request, "administration/invite.html", {"form": form}, status=status)
+
+
+def _invited(user: User) -> str:
+    if user.invitations.filter(mailed_at__isnull=False).exists():  # type: ignore[attr-defined]
+        return f"Invited {user.username}: a link valid for 72 hours went to {user.email}."
+    return (
+        f"{user.username} is added, but the mail server refused the invitation to "
+        f"{user.email}: check the email settings, then send a new invitation."
+    )
 
 
 @login_required
@@ -161,12 +167,13 @@ def set_enabled(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reinvite(request: HttpRequest, pk: int) -> HttpResponse:
     me = _me(request)
-    return _act(
-        request,
-        pk,
-        lambda: actions.check_reinvite(me, pk, _base_url(request)),
-        "A new invitation went to {}; the old link no longer works.",
-    )
+    try:
+        person = actions.check_reinvite(me, pk, _base_url(request))
+    except actions.AdminError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _invited(person) + " The old link no longer works.")
+    return redirect("administration:user", pk)
 
 
 @login_required

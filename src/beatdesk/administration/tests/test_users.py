@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import socket
 from typing import Any
 
 import pytest
@@ -108,6 +109,29 @@ def test_a_disabled_invitees_link_stops_working(
     assert answer.status_code == 400
     person.refresh_from_db()
     assert not person.has_usable_password()
+
+
+def test_a_refused_mail_is_said_and_a_new_invitation_can_be_sent(
+    admin: Client, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # A real SMTP connection to a port where nothing listens.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed, 2
+    answer = invite(admin, django_capture_on_commit_callbacks)
+    assert answer.status_code == 302
+    assert "refused" in admin.get(answer["Location"]).content.decode()
+    person = User.objects.get(username="new.person")
+    assert events("invitation.mail_failed") == 1
+    assert b"invitation not mailed" in admin.get("/administration/users/").content
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        again = admin.post(f"/administration/users/{person.pk}/reinvite/")
+    assert again.status_code == 302 and len(mail.outbox) == 1
+    assert Invitation.objects.filter(user=person).count() == 1
+    assert b"invitation not mailed" not in admin.get("/administration/users/").content
 
 
 def test_bad_invitations_are_named_and_write_nothing(
