@@ -18,7 +18,8 @@ cursor is JSON: {"at": the newest sort time read, "seen": {uri fingerprint: sort
 what was handed over inside the window. Storage is idempotent besides (ingestion drops a
 message it already has), so a cursor from before this scheme (a bare time) or a lost one
 only hands some items over twice. The very first fetch (empty cursor) takes one page only:
-the most recent notifications, not the account's history.
+the most recent notifications, not the account's history: when that page is full, its
+oldest time is kept in the cursor as `start`, and no later fetch reaches behind it.
 """
 
 from __future__ import annotations
@@ -238,6 +239,7 @@ class BlueskyNetwork(Network):
         taken: dict[str, tuple[dt.datetime, str]] = {}
         newest = position.at if position is not None else None
         oldest: dt.datetime | None = None
+        full = False
         budget = Budget()
         api_cursor = ""
         for _page in range(MAX_PAGES):
@@ -273,6 +275,7 @@ class BlueskyNetwork(Network):
                 ):
                     taken.setdefault(uri, (at, json.dumps(item, ensure_ascii=False)))
             api_cursor = _str(reply.data.get("cursor"))
+            full = len(notifications) >= PAGE_SIZE and bool(api_cursor)
             if reached or position is None or not notifications or not api_cursor:
                 break
         ordered = sorted(taken.items(), key=lambda pair: (pair[1][0], pair[0]))
@@ -280,7 +283,9 @@ class BlueskyNetwork(Network):
             seen[_fingerprint(uri)] = int(at.timestamp())
         if newest is None:
             return FetchResult(bodies=[], cursor=cursor, budget=budget)
-        start = position.start if position is not None else oldest
+        # A first fetch that left older notifications unread (a full page) marks where the
+        # account's history begins; later fetches never reach behind it.
+        start = position.start if position is not None else (oldest if full else None)
         return FetchResult(
             bodies=[body for _uri, (_at, body) in ordered],
             cursor=write_cursor(Position(newest, seen, start)),

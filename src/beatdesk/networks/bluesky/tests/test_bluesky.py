@@ -200,7 +200,7 @@ def test_a_backdated_mention_behind_the_cursor_is_still_fetched(bsky, account):
     late["record"]["text"] = "@westmerepolice.bsky.social written on the train, no signal"
     # Indexed after the first fetch, sorted by its createdAt: behind the 10:05 cursor.
     late["record"]["createdAt"] = late["indexedAt"] = "2026-03-14T10:02:30.000Z"
-    page = dict(PAGES[None])
+    page = {k: v for k, v in PAGES[None].items() if k != "cursor"}  # the whole history
     page["notifications"] = [
         *PAGES[None]["notifications"][:3],
         late,
@@ -224,8 +224,32 @@ def test_a_first_fetch_takes_the_most_recent_page_only(bsky, account):
 
     assert uris(result.bodies) == [page_uri(None, 4), page_uri(None, 2), page_uri(None, 0)]
     assert len(bsky.calls("GET", NOTIFICATIONS_PATH)) == 1
-    # What lies behind that first page is the account's history: never taken later either.
-    assert network.fetch(acc, result.cursor).bodies == []
+
+
+def test_behind_a_full_first_page_is_history_never_taken(bsky, account):
+    acc = bluesky_account(account, bsky)
+    mention = PAGES[None]["notifications"][2]
+    full = {
+        "cursor": "2026-03-14T10:01:00.000Z",
+        "notifications": [
+            {
+                **mention,
+                "uri": f"{mention['uri'][:-4]}{n:04d}",
+                "indexedAt": f"2026-03-14T10:{59 - n:02d}:00.000Z",
+            }
+            for n in range(50)
+        ],
+    }
+    bsky.route(
+        "GET",
+        NOTIFICATIONS_PATH,
+        lambda r: Response(200, full) if r.param("cursor") is None else notifications_route(r),
+    )
+    network = BlueskyNetwork()
+    first = network.fetch(acc, "")
+    assert len(first.bodies) == 50
+    # Pages 2 and 3 lie behind the first fetch: the account's history, never taken.
+    assert network.fetch(acc, first.cursor).bodies == []
 
 
 # -- sessions ------------------------------------------------------------------------------
