@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from beatdesk.testing.mailservers import smtp_server  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 BLUESKY_HARNESS = ROOT / "interop" / "bluesky"
@@ -131,3 +134,126 @@ def devnet(
     process.stdin.close()
     stop(process)
     log.close()
+
+
+DOVECOT_USER = "desk@westmere-police.example"
+DOVECOT_PASSWORD = "dovecot-pa55-not-for-logs"  # noqa: S105 - a throw-away server's login
+DOVECOT_CONF = """\
+# Written by tests/interop: one unprivileged Dovecot on loopback, no system service.
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {user}
+default_internal_group = {group}
+default_login_user = {user}
+# The unprivileged user is a system account (a low uid): let it own the mail.
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:{dir}/mail/%n
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {dir}/users
+}}
+userdb {{
+  driver = static
+  args = uid={user} gid={group} home={dir}/home/%n
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  unix_listener stats-reader {{
+    user = {user}
+  }}
+  unix_listener stats-writer {{
+    user = {user}
+  }}
+}}
+"""
+
+
+class Dovecot:
+    """A Dovecot IMAP server of our own, run as an unprivileged user."""
+
+    def __init__(self, directory: Path, port: int, run_as: list[str]) -> None:
+        self.directory = directory
+        self.port = port
+        self.run_as = run_as
+        self.conf = directory / "dovecot.conf"
+
+    def deliver(self, raw: bytes) -> None:
+        """Deliver a message as a mail server does: Dovecot's own LDA, into the Maildir."""
+        subprocess.run(
+            [
+                *self.run_as,
+                "/usr/lib/dovecot/dovecot-lda",
+                "-c",
+                str(self.conf),
+                "-d",
+                DOVECOT_USER,
+            ],
+            input=raw,
+            check=True,
+            timeout=30,
+        )
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    if not Path(binary).exists():
+        missing("Dovecot is not installed (dovecot-imapd)")
+    # Its own folder under the system's temporary directory, which the unprivileged user
+    # can reach (pytest's own temporary folders are private to the user running pytest).
+    directory = Path(tempfile.mkdtemp(prefix="beatdesk-dovecot-"))
+    run_as: list[str] = []
+    user = group = ""
+    if os.geteuid() == 0:
+        # Dovecot's own unprivileged account (made by the package), never root.
+        user = group = "dovecot"
+        run_as = ["runuser", "-u", user, "--"]
+    else:
+        import grp
+        import pwd
+
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        group = grp.getgrgid(os.getegid()).gr_name
+    port = free_port()
+    for sub in ("run", "state", "mail", "home"):
+        (directory / sub).mkdir()
+    (directory / "users").write_text(f"{DOVECOT_USER}:{{PLAIN}}{DOVECOT_PASSWORD}\n")
+    server = Dovecot(directory, port, run_as)
+    server.conf.write_text(DOVECOT_CONF.format(dir=directory, user=user, group=group, port=port))
+    if run_as:
+        shutil.chown(directory, user, group)
+        for path in directory.rglob("*"):
+            shutil.chown(path, user, group)
+    process = subprocess.Popen(
+        [*run_as, binary, "-F", "-c", str(server.conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for_port(port, process, "dovecot")
+    except BaseException:
+        log = directory / "dovecot.log"
+        print(log.read_text() if log.exists() else process.stderr.read().decode())  # type: ignore[union-attr]
+        raise
+    yield server
+    stop(process)
+    shutil.rmtree(directory, ignore_errors=True)
