@@ -33,13 +33,6 @@ BLUESKY_HARNESS = ROOT / "interop" / "bluesky"
 START_TIMEOUT_S = 240.0
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.interop)
-
-
 def missing(reason: str) -> None:
     if os.environ.get("BEATDESK_INTEROP"):
         pytest.fail(f"{reason} (make interop installs and starts everything it needs)")

@@ -27,7 +27,7 @@ from beatdesk.publishing import compose, delivery
 from beatdesk.publishing.models import Post
 from beatdesk.publishing.sender import do_send
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.interop, pytest.mark.django_db]
 DESK_HANDLE = "westmerepolice.bsky.social"  # the demo force's Bluesky account
 WAIT_S = 30.0
 

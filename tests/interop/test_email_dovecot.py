@@ -24,7 +24,7 @@ from beatdesk.publishing.sender import do_send
 from beatdesk.testing.mailservers import SMTPServer
 from tests.interop.conftest import DOVECOT_PASSWORD, DOVECOT_USER, Dovecot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.interop, pytest.mark.django_db]
 HANDLE = "contact@westmere-police.example"
 
 
