@@ -10,13 +10,20 @@ from typing import Any
 
 import pytest
 
+from beatdesk.audit.models import AuditEvent
 from beatdesk.networks.base import (
     NetworkRefused,
     PayloadError,
     RateLimited,
     TransientError,
 )
-from beatdesk.networks.bluesky.inbound import BlueskyNetwork
+from beatdesk.networks.bluesky.inbound import (
+    BlueskyNetwork,
+    Position,
+    _fingerprint,
+    read_cursor,
+    write_cursor,
+)
 from beatdesk.networks.bluesky.publish import (
     MAX_IMAGE_BYTES,
     ThreadInterrupted,
@@ -24,6 +31,7 @@ from beatdesk.networks.bluesky.publish import (
     detect_facets,
     image_size,
 )
+from beatdesk.networks.models import NetworkAccount
 from beatdesk.testing.fakenet import (
     FakeNetwork,
     Request,
@@ -41,6 +49,8 @@ NOTIFICATIONS_PATH = "/xrpc/app.bsky.notification.listNotifications"
 CREATE_PATH = "/xrpc/com.atproto.repo.createRecord"
 GET_POSTS_PATH = "/xrpc/app.bsky.feed.getPosts"
 RESOLVE_PATH = "/xrpc/com.atproto.identity.resolveHandle"
+REFRESH_PATH = "/xrpc/com.atproto.server.refreshSession"
+GET_RECORD_PATH = "/xrpc/com.atproto.repo.getRecord"
 UPLOAD_PATH = "/xrpc/com.atproto.repo.uploadBlob"
 
 
@@ -49,6 +59,7 @@ def fixture(name: str) -> Any:
 
 
 SESSION = fixture("create_session")
+REFRESHED = {**SESSION, "accessJwt": "refreshed-access-jwt", "refreshJwt": "refreshed-refresh-jwt"}
 PAGES = {
     None: fixture("list_notifications_page1"),
     "2026-03-14T10:01:00.000Z": fixture("list_notifications_page2"),
@@ -74,7 +85,8 @@ def session_route(request: Request) -> Response:
 
 
 def notifications_route(request: Request) -> Response:
-    if request.headers.get("authorization") != f"Bearer {SESSION['accessJwt']}":
+    tokens = {f"Bearer {SESSION['accessJwt']}", f"Bearer {REFRESHED['accessJwt']}"}
+    if request.headers.get("authorization") not in tokens:
         return Response(401, {"error": "AuthenticationRequired", "message": "Invalid token"})
     page = PAGES.get(request.param("cursor"))
     if page is None:
@@ -114,11 +126,19 @@ def test_fetch_signs_in_then_reads_notifications_with_the_session_token(bsky, ac
     assert result.budget.resets_at is not None and result.budget.resets_at > time.time()
 
 
-def test_fetch_takes_only_mentions_replies_and_quotes_newer_than_the_cursor_oldest_first(
-    bsky, account
-):
+def fingerprints(*uris_: str) -> dict[str, int]:
+    at = int(dt.datetime(2026, 3, 14, 8, tzinfo=dt.UTC).timestamp())
+    return {_fingerprint(uri): at for uri in uris_}
+
+
+def test_fetch_takes_mentions_replies_and_quotes_not_handed_over_before_oldest_first(bsky, account):
     acc = bluesky_account(account, bsky)
-    result = BlueskyNetwork().fetch(acc, "2026-03-14T09:00:00.000Z")
+    handed = [page_uri("2026-03-14T10:01:00.000Z", i) for i in (2, 3)]
+    handed.append(page_uri("2026-03-14T08:50:00.000Z", 0))
+    cursor = write_cursor(
+        Position(dt.datetime(2026, 3, 14, 9, tzinfo=dt.UTC), fingerprints(*handed))
+    )
+    result = BlueskyNetwork().fetch(acc, cursor)
 
     assert uris(result.bodies) == [
         page_uri("2026-03-14T10:01:00.000Z", 0),  # mention 09:30 (page 2)
@@ -132,16 +152,21 @@ def test_fetch_takes_only_mentions_replies_and_quotes_newer_than_the_cursor_olde
         "mention",
         "reply",
     ]
-    # The 09:00 mention is exactly at the cursor: already taken, not again.
-    assert page_uri("2026-03-14T10:01:00.000Z", 2) not in uris(result.bodies)
-    assert result.cursor == "2026-03-14T10:05:00.412Z"
+    # Only mentions, replies and quotes are asked for.
+    asked = bsky.calls("GET", NOTIFICATIONS_PATH)[0].query["reasons"]
+    assert sorted(asked) == ["mention", "quote", "reply"]
+    position = read_cursor(result.cursor)
+    assert position is not None
+    assert position.at == dt.datetime(2026, 3, 14, 10, 5, 0, 412000, tzinfo=dt.UTC)
+    assert set(position.seen) == {_fingerprint(u) for u in handed + uris(result.bodies)}
     # Bodies are the network's JSON for each item.
     assert json.loads(result.bodies[-1]) == PAGES[None]["notifications"][0]
 
 
-def test_paging_follows_the_api_cursor_and_stops_once_it_reaches_ours(bsky, account):
+def test_paging_follows_the_api_cursor_and_stops_at_the_overlap_window(bsky, account):
     acc = bluesky_account(account, bsky)
-    BlueskyNetwork().fetch(acc, "2026-03-14T09:00:00.000Z")
+    # 24 hours on from 08:55: the window reaches back to 08:55, inside page 2.
+    BlueskyNetwork().fetch(acc, "2026-03-15T08:55:00.000Z")
 
     asked = [r.param("cursor") for r in bsky.calls("GET", NOTIFICATIONS_PATH)]
     assert asked == [None, "2026-03-14T10:01:00.000Z"]  # page 3 never asked for
@@ -153,37 +178,175 @@ def test_the_cursor_advances_and_a_second_fetch_takes_nothing_old(bsky, account)
     first = network.fetch(acc, "2026-03-14T09:00:00.000Z")
     again = network.fetch(acc, first.cursor)
 
+    # A bare-time cursor (before the overlap window) says nothing of what was handed over:
+    # the whole window comes again, and ingestion drops what it already has.
+    assert len(first.bodies) == 7
     assert again.bodies == []
     assert again.cursor == first.cursor
     # The session is kept between fetches of one connector.
     assert len(bsky.calls("POST", SESSION_PATH)) == 1
-    # Nothing newer on the first page: no need to page back.
-    assert [r.param("cursor") for r in bsky.calls("GET", NOTIFICATIONS_PATH)][-1] is None
+
+
+def test_a_backdated_mention_behind_the_cursor_is_still_fetched(bsky, account):
+    """The AppView sorts by the post's own createdAt when it is earlier than its indexing, so
+    a mention written offline arrives behind what the desk has already read."""
+    acc = bluesky_account(account, bsky)
+    network = BlueskyNetwork()
+    first = network.fetch(acc, "")
+    assert len(first.bodies) == 3
+
+    late = json.loads(json.dumps(PAGES[None]["notifications"][2]))
+    late["uri"] = late["uri"][:-4] + "late"
+    late["record"]["text"] = "@westmerepolice.bsky.social written on the train, no signal"
+    # Indexed after the first fetch, sorted by its createdAt: behind the 10:05 cursor.
+    late["record"]["createdAt"] = late["indexedAt"] = "2026-03-14T10:02:30.000Z"
+    page = {k: v for k, v in PAGES[None].items() if k != "cursor"}  # the whole history
+    page["notifications"] = [
+        *PAGES[None]["notifications"][:3],
+        late,
+        *PAGES[None]["notifications"][3:],
+    ]
+    bsky.route(
+        "GET",
+        NOTIFICATIONS_PATH,
+        lambda r: Response(200, page) if r.param("cursor") is None else notifications_route(r),
+    )
+    second = network.fetch(acc, first.cursor)
+
+    assert uris(second.bodies) == [late["uri"]]
+    assert network.fetch(acc, second.cursor).bodies == []
 
 
 def test_a_first_fetch_takes_the_most_recent_page_only(bsky, account):
     acc = bluesky_account(account, bsky)
-    result = BlueskyNetwork().fetch(acc, "")
+    network = BlueskyNetwork()
+    result = network.fetch(acc, "")
 
     assert uris(result.bodies) == [page_uri(None, 4), page_uri(None, 2), page_uri(None, 0)]
     assert len(bsky.calls("GET", NOTIFICATIONS_PATH)) == 1
 
 
-def test_an_expired_token_gets_one_new_session(bsky, account):
+def test_behind_a_full_first_page_is_history_never_taken(bsky, account):
     acc = bluesky_account(account, bsky)
+    mention = PAGES[None]["notifications"][2]
+    full = {
+        "cursor": "2026-03-14T10:01:00.000Z",
+        "notifications": [
+            {
+                **mention,
+                "uri": f"{mention['uri'][:-4]}{n:04d}",
+                "indexedAt": f"2026-03-14T10:{59 - n:02d}:00.000Z",
+            }
+            for n in range(50)
+        ],
+    }
+    bsky.route(
+        "GET",
+        NOTIFICATIONS_PATH,
+        lambda r: Response(200, full) if r.param("cursor") is None else notifications_route(r),
+    )
     network = BlueskyNetwork()
-    network.fetch(acc, "2026-03-14T10:05:00.412Z")
+    first = network.fetch(acc, "")
+    assert len(first.bodies) == 50
+    # Pages 2 and 3 lie behind the first fetch: the account's history, never taken.
+    assert network.fetch(acc, first.cursor).bodies == []
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+def refresh_route(request: Request) -> Response:
+    if request.headers.get("authorization") != f"Bearer {SESSION['refreshJwt']}":
+        return Response(400, {"error": "ExpiredToken", "message": "Token has been revoked"})
+    return Response(200, REFRESHED)
+
+
+def expiring_once(then=None):
+    """listNotifications refusing the first call's token as expired, then answering."""
     calls = {"n": 0}
 
-    def expiring(request: Request) -> Response:
+    def handler(request: Request) -> Response:
         calls["n"] += 1
         if calls["n"] == 1:
             return Response(400, {"error": "ExpiredToken", "message": "Token has expired"})
-        return notifications_route(request)
+        return (then or notifications_route)(request)
 
-    bsky.route("GET", NOTIFICATIONS_PATH, expiring)
-    result = network.fetch(acc, "2026-03-14T10:05:00.412Z")
-    assert result.bodies == []
+    return handler
+
+
+def only_refreshed_token(request: Request) -> Response:
+    if request.headers.get("authorization") != f"Bearer {REFRESHED['accessJwt']}":
+        return Response(400, {"error": "ExpiredToken", "message": "Token has expired"})
+    return Response(200, PAGES[None])
+
+
+def test_an_expired_token_is_refreshed_not_signed_in_again(bsky, account):
+    acc = bluesky_account(account, bsky)
+    bsky.route("POST", REFRESH_PATH, refresh_route)
+    network = BlueskyNetwork()
+    network.fetch(acc, "")
+    bsky.route("GET", NOTIFICATIONS_PATH, expiring_once())
+    result = network.fetch(acc, "")
+
+    assert len(result.bodies) == 3
+    assert len(bsky.calls("POST", SESSION_PATH)) == 1
+    [refresh] = bsky.calls("POST", REFRESH_PATH)
+    assert refresh.headers["authorization"] == f"Bearer {SESSION['refreshJwt']}"
+    retried = bsky.calls("GET", NOTIFICATIONS_PATH)[-1]
+    assert retried.headers["authorization"] == f"Bearer {REFRESHED['accessJwt']}"
+
+
+def test_the_session_is_kept_across_processes_encrypted(bsky, account):
+    acc = bluesky_account(account, bsky)
+    for _process in range(3):  # each a new connector, as each `poll --once` from cron is
+        BlueskyNetwork().fetch(NetworkAccount.objects.get(pk=acc.pk), "")
+
+    assert len(bsky.calls("POST", SESSION_PATH)) == 1
+    stored = bytes(NetworkAccount.objects.get(pk=acc.pk).credentials_encrypted)
+    assert SESSION["accessJwt"].encode() not in stored
+    assert SESSION["refreshJwt"].encode() not in stored
+    assert AuditEvent.objects.filter(action="account.session_kept").count() == 1
+
+
+def test_a_session_renewed_by_another_process_is_taken_without_refreshing(bsky, account):
+    acc = bluesky_account(account, bsky)
+    bsky.route("POST", REFRESH_PATH, refresh_route)
+    first, second = BlueskyNetwork(), BlueskyNetwork()
+    first.fetch(acc, "")
+    second.fetch(NetworkAccount.objects.get(pk=acc.pk), "")  # reads the stored session
+    # The token expires: the first process refreshes and keeps the new session.
+    bsky.route("GET", NOTIFICATIONS_PATH, only_refreshed_token)
+    first.fetch(acc, "")
+    # The second still holds the old token: refused, it takes the stored one.
+    assert len(second.fetch(NetworkAccount.objects.get(pk=acc.pk), "").bodies) == 3
+
+    assert len(bsky.calls("POST", SESSION_PATH)) == 1
+    assert len(bsky.calls("POST", REFRESH_PATH)) == 1
+
+
+def test_a_spent_refresh_token_signs_in_again(bsky, account):
+    acc = bluesky_account(account, bsky)
+    revoked = Response(400, {"error": "ExpiredToken", "message": "Token has been revoked"})
+    bsky.route("POST", REFRESH_PATH, revoked)
+    network = BlueskyNetwork()
+    network.fetch(acc, "")
+    bsky.route("GET", NOTIFICATIONS_PATH, expiring_once())
+
+    assert len(network.fetch(acc, "").bodies) == 3
+    assert len(bsky.calls("POST", REFRESH_PATH)) == 1
+    assert len(bsky.calls("POST", SESSION_PATH)) == 2
+
+
+def test_new_credentials_never_reuse_the_old_session(bsky, account):
+    acc = bluesky_account(account, bsky)
+    BlueskyNetwork().fetch(acc, "")
+    acc = NetworkAccount.objects.get(pk=acc.pk)
+    credentials = acc.get_credentials()
+    assert "session" in credentials
+    acc.set_credentials({**credentials, "app_password": "wxyz-wxyz-wxyz-wxyz"})
+    acc.save()
+    with pytest.raises(NetworkRefused, match="Invalid identifier or password"):
+        BlueskyNetwork().fetch(acc, "")
     assert len(bsky.calls("POST", SESSION_PATH)) == 2
 
 
@@ -772,3 +935,41 @@ def test_the_poller_waits_until_the_servers_reset_time(bsky, account):
     waits_until = ChannelHealth.objects.get(account=acc).next_attempt_at
     assert waits_until >= dt.datetime.fromtimestamp(reset - 2, tz=dt.UTC)
     assert do_fetch(acc).status == "waiting"
+
+
+def own_record_route(request: Request) -> Response:
+    """com.atproto.repo.getRecord on the account's PDS: its own post, answered at once."""
+    if request.param("repo") != SESSION["did"] or request.param("collection") != (
+        "app.bsky.feed.post"
+    ):
+        return Response(400, {"error": "InvalidRequest", "message": "Could not locate record"})
+    if request.param("rkey") != "thread1":
+        return Response(400, {"error": "RecordNotFound", "message": "Could not locate record"})
+    value = {
+        "$type": "app.bsky.feed.post",
+        "text": "Road closure on the A38 (2/3)",
+        "createdAt": "2026-03-14T11:00:00.000Z",
+        "reply": {"root": ref(0), "parent": ref(0)},
+    }
+    return Response(200, {"uri": ref(1)["uri"], "cid": ref(1)["cid"], "value": value})
+
+
+def test_a_reply_to_the_accounts_own_post_not_yet_indexed_is_read_from_its_pds(bsky_out, account):
+    """A thread's next part answers the part before it, posted a moment ago: the AppView may
+    not have indexed it yet (getPosts answers no posts), so it is read from the PDS."""
+    acc = bluesky_account(account, bsky_out)
+    bsky_out.route("GET", GET_POSTS_PATH, Response(200, {"posts": []}))
+    bsky_out.route("GET", GET_RECORD_PATH, own_record_route)
+    BlueskyNetwork().publish(acc, "More soon (3/3)", reply_to=ref(1)["uri"])
+
+    record = bsky_out.calls("POST", CREATE_PATH)[0].json()["record"]
+    assert record["reply"] == {"root": ref(0), "parent": ref(1)}
+    assert bsky_out.calls("GET", GET_POSTS_PATH) == []
+
+
+def test_a_reply_to_the_accounts_own_deleted_post_is_refused(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    bsky_out.route("GET", GET_RECORD_PATH, own_record_route)
+    with pytest.raises(NetworkRefused, match="no longer exists"):
+        BlueskyNetwork().publish(acc, "Hello", reply_to=ref(7)["uri"])
+    assert bsky_out.calls("POST", CREATE_PATH) == []
