@@ -154,3 +154,39 @@ def post_thread(credentials: dict[str, Any], parts: Sequence[str], reply_to: str
             ) from exc
         posted.append(previous)
     return posted
+
+
+RECENT = 20  # how many of the account's own posts are searched for a lost send
+
+
+def delete_post(credentials: dict[str, Any], post_id: str) -> None:
+    """DELETE /2/tweets/:id with the user-context token."""
+    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    request(
+        "DELETE",
+        f"{base}/2/tweets/{post_id}",
+        token=str(credentials.get("user_access_token") or ""),
+        what="deleting a post",
+        timeout=PUBLISH_TIMEOUT,
+    )
+
+
+def find_recent(credentials: dict[str, Any], text: str) -> str | None:
+    """The id of the account's recent post with this text (GET /2/users/:id/tweets)."""
+    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    token = credentials.get("user_access_token") or credentials.get("bearer_token")
+    user_id = str(credentials.get("user_id") or "")
+    if not token or not user_id:
+        raise NetworkRefused("the account needs a token and its numeric user_id")
+    answer = request(
+        "GET",
+        f"{base}/2/users/{user_id}/tweets",
+        token=str(token),
+        what="reading the account's recent posts",
+        params={"max_results": str(RECENT)},
+    )
+    wanted = " ".join(text.split())
+    for item in answer.data.get("data") or []:
+        if isinstance(item, dict) and " ".join(str(item.get("text", "")).split()) == wanted:
+            return str(item.get("id") or "") or None
+    return None
