@@ -27,6 +27,11 @@ _REFUSALS = {
 }
 
 
+def api_base(credentials: dict[str, Any]) -> str:
+    """The account's API address (a test's fake, or X's own)."""
+    return str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+
+
 @dataclass(frozen=True)
 class XResponse:
     status: int
@@ -95,7 +100,7 @@ def get_post_metrics(credentials: dict[str, Any], ids: list[str]) -> list[dict[s
     """GET /2/tweets?ids=…&tweet.fields=public_metrics: each post's public_metrics
     (impression_count, retweet_count, like_count, reply_count, quote_count). Posts X cannot
     find come back under "errors" and are left out."""
-    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    base = api_base(credentials)
     answer = request(
         "GET",
         f"{base}/2/tweets",
@@ -110,7 +115,7 @@ def get_post_metrics(credentials: dict[str, Any], ids: list[str]) -> list[dict[s
 def get_me(credentials: dict[str, Any]) -> dict[str, Any]:
     """GET /2/users/me?user.fields=public_metrics: the account, with followers_count (needs
     the user-context token)."""
-    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    base = api_base(credentials)
     token = credentials.get("user_access_token")
     if not token:
         raise NetworkRefused("reading X followers needs the account's user_access_token")

@@ -43,8 +43,8 @@ from beatdesk.networks.base import (
 from beatdesk.networks.length import Counting
 from beatdesk.networks.search import FoundPost, SearchResult, SearchTerm, point_of, post_of_item
 from beatdesk.networks.x.client import (
-    DEFAULT_API_BASE,
     LOOKUP_LIMIT,
+    api_base,
     get_me,
     get_post_metrics,
     request,
@@ -404,7 +404,7 @@ class XNetwork(Network):
             raise NetworkRefused(
                 f"X account {account.handle} needs a bearer_token and its numeric user_id"
             )
-        base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        base = api_base(credentials)
         params = {
             "max_results": str(PAGE_SIZE),
             "tweet.fields": TWEET_FIELDS,

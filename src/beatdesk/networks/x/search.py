@@ -26,7 +26,7 @@ from beatdesk.networks.search import (
     raw_json,
     read_all,
 )
-from beatdesk.networks.x.client import DEFAULT_API_BASE, request
+from beatdesk.networks.x.client import api_base, request
 
 PAGE_SIZE = 100
 MAX_PAGES = 10
@@ -118,7 +118,7 @@ def search(watch: SearchTerm, read: Callable[[str], FoundPost]) -> SearchResult:
     token = credentials.get("bearer_token")
     if not token:
         raise NetworkRefused(f"X account {watch.account.handle} needs a bearer_token to search")
-    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    base = api_base(credentials)
     params = {
         "query": search_query(watch),
         "max_results": str(PAGE_SIZE),
