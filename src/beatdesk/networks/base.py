@@ -102,7 +102,9 @@ class PostOptions:
     `idempotency_key` names this post across retries; `created_at` and `part` are fixed when
     the post is written, so a network that lets the sender name its record (Bluesky) names
     the same record on every attempt. A network uses what it supports and refuses what it
-    cannot do (media on a network without uploads is NotSupported, never silently dropped)."""
+    cannot do (media on a network without uploads is NotSupported, never silently dropped).
+    `visibility` narrows who sees a post where the network has audiences (Mastodon's
+    public, unlisted, private, direct); elsewhere a post is as public as the account."""
 
     reply_to: str = ""
     idempotency_key: str = ""
