@@ -35,7 +35,6 @@ from beatdesk.networks.base import (
     parse_time,
     read_json,
 )
-from beatdesk.networks.length import Counting
 from beatdesk.networks.mastodon.client import (
     MastodonClient,
     client_for,
@@ -43,6 +42,7 @@ from beatdesk.networks.mastodon.client import (
     verify_credentials,
 )
 from beatdesk.networks.mastodon.publish import (
+    COUNTING,
     Media,
     check_media,
     check_text,
@@ -326,8 +326,7 @@ class MastodonNetwork(Network):
         "Exactly once: sent again with the same Idempotency-Key (kept for an hour by the "
         "instance); after an hour, a person checks."
     )
-    # Every link counts 23 characters, and a remote mention only its local part.
-    counting = Counting(limit=500, url_weight=23, local_mentions=True)
+    counting = COUNTING  # every link 23 characters, a remote mention its local part
     credential_fields = (
         Field("instance", "Instance address, e.g. https://social.police.example"),
         Field("access_token", "Access token", secret=True),

@@ -405,6 +405,12 @@ def test_publish_refuses_more_than_500_characters(masto, fake_network):  # noqa:
         network.publish(masto, "   ")
     assert fake_network.calls("POST", "/api/v1/statuses") == []
     assert network.publish(masto, "x" * 500) == "114166070000000777"
+    # Counted as the instance counts: a link is 23 characters however long, and a remote
+    # mention only its local part, so this 628-character status is 500 long.
+    link = "https://www.westmere.police.uk/news/" + "a" * 100
+    counted = "@sam@social.example " + "x" * (500 - 23 - 6) + " " + link
+    assert len(counted) > 600
+    assert network.publish(masto, counted) == "114166070000000777"
 
 
 def test_publish_errors(masto, fake_network):  # noqa: F811
