@@ -19,13 +19,14 @@ import pytest
 
 from beatdesk.inbox.models import Message
 from beatdesk.networks.actions import do_fetch
+from beatdesk.networks.base import MediaItem, PostOptions
 from beatdesk.networks.bluesky.inbound import BlueskyNetwork, read_cursor
-from beatdesk.networks.bluesky.publish import iso_now
+from beatdesk.networks.bluesky.publish import iso_now, record_key
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import connector
 from beatdesk.publishing import compose, delivery
 from beatdesk.publishing.models import Post
-from beatdesk.publishing.sender import do_send
+from beatdesk.publishing.sender import do_send, post_options
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]
 DESK_HANDLE = "westmerepolice.bsky.social"  # the demo force's Bluesky account
@@ -162,7 +163,7 @@ def test_fetch_reply_facets_image_and_delete(devnet, desk, alice):
 
     network = BlueskyNetwork()
     text = "Thanks @alice-w.test — reported: https://westmere.police.example/lights/42 #Westmere"
-    reply_uri = network.publish(desk, text, reply_to=message.external_id)
+    reply_uri = network.publish(desk, text, PostOptions(reply_to=message.external_id))
     reply = record_of(devnet["pds"], reply_uri)
     assert reply is not None
     value = reply["value"]
@@ -197,7 +198,11 @@ def test_fetch_reply_facets_image_and_delete(devnet, desk, alice):
 
     image = png(3, 2)
     photo_uri = network.publish(
-        desk, "Have you seen this bike?", images=[(image, "image/png", "A red bicycle by railings")]
+        desk,
+        "Have you seen this bike?",
+        PostOptions(
+            media=(MediaItem(image, "bike.png", "image/png", "A red bicycle by railings"),)
+        ),  # noqa: E501
     )
     photo = record_of(devnet["pds"], photo_uri)
     assert photo is not None
@@ -282,7 +287,7 @@ def test_an_interrupted_send_is_recovered_by_its_record_key(devnet, desk, users)
         account_ids=[desk.pk],
         send="draft",
     )
-    uri = network.publish(desk, taken.text, rkey=delivery.bluesky_rkey(taken))
+    uri = network.publish(desk, taken.text, post_options(taken))
     # This one never reached the PDS before the worker died.
     (never,) = compose.check_compose(
         users["sgt.hughes"],
@@ -304,7 +309,7 @@ def test_an_interrupted_send_is_recovered_by_its_record_key(devnet, desk, users)
     if never.status != Post.Status.SENT:  # the queue did not run it inline: send it now
         never = do_send(never)
     assert never.status == Post.Status.SENT
-    assert never.external_id.endswith("/" + delivery.bluesky_rkey(never))
+    assert never.external_id.endswith("/" + record_key(post_options(never)))
     # A send that failed after the PDS took it is found, not posted twice.
     (failed,) = compose.check_compose(
         users["sgt.hughes"],
@@ -313,7 +318,7 @@ def test_an_interrupted_send_is_recovered_by_its_record_key(devnet, desk, users)
         account_ids=[desk.pk],
         send="draft",
     )
-    first = network.publish(desk, failed.text, rkey=delivery.bluesky_rkey(failed))
+    first = network.publish(desk, failed.text, post_options(failed))
     Post.objects.filter(pk=failed.pk).update(status=Post.Status.FAILED, error="timeout")
     failed.refresh_from_db()
     assert do_send(failed).external_id == first

@@ -211,8 +211,7 @@ DOORS: dict[str, Door] = {
     "public:widget": PUBLIC,
     "contact": PUBLIC,
     "intake_api": PUBLIC,
-    "x_webhook": PUBLIC,
-    "meta_webhook": PUBLIC,
+    "webhook": PUBLIC,
     "healthz": PUBLIC,
     # Prometheus: by address (BEATDESK_METRICS_ALLOW) or bearer token, not by role; no
     # personal data, only counts.

@@ -1,12 +1,11 @@
 """A small XRPC client for a Bluesky PDS, over httpx, with the desk's error contract.
 
-Every call maps the network's answers onto beatdesk.networks.base:
-
-* 429 -> RateLimited, retry_after from the RateLimit-Reset header (unix seconds);
-* 5xx, timeouts (CALL_TIMEOUT seconds), connection errors, a body that is not the JSON
-  object the lexicon promises -> TransientError;
-* 400 ExpiredToken/InvalidToken, 401, 403 and other 4xx -> NetworkRefused, with the
-  XRPC error name and message (never the credentials).
+Every call maps the network's answers onto beatdesk.networks.base through the shared HTTP
+layer (networks/http.py): 429 -> RateLimited until RateLimit-Reset (unix seconds); 5xx,
+timeouts (CALL_TIMEOUT seconds), connection errors, a body that is not the JSON object the
+lexicon promises -> TransientError; 401, 403 and other 4xx -> NetworkRefused, with the XRPC
+error name and message (never the credentials). Only Bluesky's own part is here: a 400
+ExpiredToken/InvalidToken (or a 401 to a session) is TokenRejected, and gets a new session.
 
 A session (com.atproto.server.createSession with an app password) is cached per
 service, identifier and password, and kept across processes when the credentials carry a
@@ -22,17 +21,21 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
 
-from beatdesk.networks.base import Budget, NetworkRefused, RateLimited, TransientError
+from beatdesk.networks import http
+from beatdesk.networks.base import Budget, NetworkRefused, TransientError
 
 CALL_TIMEOUT = 2.0
 DEFAULT_SERVICE = "https://bsky.social"
 _TOKEN_ERRORS = {"ExpiredToken", "InvalidToken"}
+_REFUSALS = {
+    401: "refused (401); check the account's identifier and app password",
+    403: "refused (403); check the account's identifier and app password",
+}
 
 
 @dataclass(frozen=True)
@@ -112,34 +115,6 @@ class Credentials:
         return hashlib.sha256(raw).hexdigest()
 
 
-def _int_header(headers: httpx.Headers, name: str) -> int | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return int(float(value.strip()))
-    except ValueError:
-        return None
-
-
-def budget_of(headers: httpx.Headers) -> Budget:
-    """The PDS's RateLimit-Limit / -Remaining / -Reset (unix seconds) headers."""
-    reset = _int_header(headers, "RateLimit-Reset")
-    return Budget(
-        remaining=_int_header(headers, "RateLimit-Remaining"),
-        limit=_int_header(headers, "RateLimit-Limit"),
-        resets_at=float(reset) if reset is not None else None,
-    )
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    reset = _int_header(headers, "RateLimit-Reset")
-    if reset is not None:
-        return max(0.0, reset - time.time())
-    seconds = _int_header(headers, "Retry-After")
-    return float(seconds) if seconds is not None else None
-
-
 def _xrpc_error(response: httpx.Response) -> tuple[str, str]:
     try:
         data = response.json()
@@ -180,51 +155,29 @@ class XrpcClient:
             headers["Authorization"] = f"Bearer {token}"
         if content is not None:
             headers["Content-Type"] = content_type or "application/octet-stream"
-        try:
-            response = httpx.request(
-                method,
-                url,
-                params=params,
-                json=body if content is None else None,
-                content=content,
-                headers=headers,
-                timeout=self.timeout,
-                follow_redirects=False,
-            )
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"Bluesky {nsid}: no answer within {self.timeout:g}s") from exc
-        except httpx.HTTPError as exc:
-            raise TransientError(f"Bluesky {nsid}: {type(exc).__name__}: {exc}") from exc
+        what = f"Bluesky {nsid}"
+        response = http.send(
+            method,
+            url,
+            what=what,
+            timeout=self.timeout,
+            params=params,
+            json=body if content is None else None,
+            content=content,
+            headers=headers,
+        )
         status = response.status_code
-        budget = budget_of(response.headers)
-        if status == 429:
-            raise RateLimited(
-                f"Bluesky {nsid}: rate limited (429)", retry_after=_retry_after(response.headers)
-            )
-        if status >= 500:
-            error, message = _xrpc_error(response)
-            detail = f" {error}: {message}" if error or message else ""
-            raise TransientError(f"Bluesky {nsid}: server error {status}{detail}")
-        if status >= 400:
+        if 400 <= status < 500 and status != 429:
             error, message = _xrpc_error(response)
             detail = f"{error or 'error'}: {message or response.reason_phrase}"
             if error in _TOKEN_ERRORS or (status == 401 and token):
-                raise TokenRejected(f"Bluesky {nsid}: session token refused ({detail})")
-            if status in (401, 403):
-                raise NetworkRefused(
-                    f"Bluesky {nsid}: refused ({status} {detail}); check the account's "
-                    "identifier and app password"
-                )
-            raise NetworkRefused(f"Bluesky {nsid}: refused ({status} {detail})")
-        if status != 200:
-            raise TransientError(f"Bluesky {nsid}: unexpected status {status}")
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise TransientError(f"Bluesky {nsid}: the answer is not JSON") from exc
-        if not isinstance(data, dict):
-            raise TransientError(f"Bluesky {nsid}: the answer is not a JSON object")
-        return Reply(data, budget)
+                raise TokenRejected(f"{what}: session token refused ({detail})")
+        else:
+            error, message = _xrpc_error(response) if status >= 400 else ("", "")
+            detail = f"{error}: {message}" if error or message else ""
+        budget = http.budget_from(response.headers)
+        http.raise_for_status(response, what, reason=detail, refusals=_REFUSALS, budget=budget)
+        return Reply(http.json_object(response, what), budget)
 
     # -- sessions ---------------------------------------------------------------------------
 

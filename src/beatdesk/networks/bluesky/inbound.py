@@ -34,17 +34,30 @@ from typing import TYPE_CHECKING, Any
 
 from beatdesk.core.clock import now
 from beatdesk.networks.base import (
+    NO_OPTIONS,
     Budget,
     FetchResult,
+    Field,
     Inbound,
+    LostSend,
     Network,
     NetworkRefused,
     PayloadError,
+    PostCounts,
+    PostOptions,
+    Recovery,
     TransientError,
+    count_of,
     parse_time,
     read_json,
 )
-from beatdesk.networks.bluesky.client import Credentials, XrpcClient
+from beatdesk.networks.bluesky.client import (
+    GET_POSTS_LIMIT,
+    Credentials,
+    XrpcClient,
+    get_posts,
+    get_profile,
+)
 from beatdesk.networks.bluesky.publish import (
     POST_TYPE,
     Image,
@@ -54,9 +67,14 @@ from beatdesk.networks.bluesky.publish import (
     detect_facets,
     images_embed,
     post_record,
+    record_key,
     reply_refs,
 )
+from beatdesk.networks.bluesky.search import read as read_found_post
+from beatdesk.networks.bluesky.search import search as search_posts
 from beatdesk.networks.bluesky.sessions import account_credentials
+from beatdesk.networks.length import Counting
+from beatdesk.networks.search import FoundPost, SearchResult, SearchTerm
 
 if TYPE_CHECKING:
     from beatdesk.networks.models import NetworkAccount
@@ -175,14 +193,83 @@ def _media(embed: Any) -> list[dict[str, Any]]:
 
 class BlueskyNetwork(Network):
     kind = "bluesky"
+    label = "Bluesky"
     can_fetch = True
     can_publish = True
+    can_thread = True
+    can_upload_media = True
+    can_delete = True  # com.atproto.repo.deleteRecord; Bluesky offers no edit
+    can_count_reach = True
+    can_search = True
+    watch_kinds = frozenset({"hashtag", "keyword", "phrase"})
+    search_needs_account = True
+    recovery_guarantee = (
+        "Exactly once: the record key is fixed in advance, so the post is looked up before "
+        "it is ever sent again."
+    )
+    counting = Counting(limit=300)
+    credential_fields = (
+        Field("service", "Service, e.g. https://bsky.social"),
+        Field("identifier", "Handle or DID"),
+        Field("app_password", "App password", secret=True),
+    )
 
     def __init__(self, client: XrpcClient | None = None) -> None:
         self.client = client or XrpcClient()
         # idempotency key -> uri of the post it made, for retries within this process.
         self._published: OrderedDict[tuple[int | None, str], str] = OrderedDict()
         self._published_lock = threading.Lock()
+
+    # -- the contract (networks/base.py) ---------------------------------------------------
+
+    def publish(self, account: NetworkAccount, text: str, options: PostOptions = NO_OPTIONS) -> str:
+        """Post with the record key fixed by the options (record_key), so a send whose
+        answer was lost can be looked up rather than repeated."""
+        return self.post(
+            account,
+            text,
+            options.reply_to,
+            idempotency_key=options.idempotency_key,
+            images=[(m.data, m.content_type, m.alt_text) for m in options.media],
+            rkey=record_key(options),
+        )
+
+    def sent_before(self, account: NetworkAccount, options: PostOptions) -> str:
+        return self.find_post(account, record_key(options)) or ""
+
+    def recover(self, account: NetworkAccount, lost: LostSend) -> Recovery:
+        uri = self.find_post(account, record_key(lost.options))
+        if uri:
+            return Recovery("found", "a record with its key", uri)
+        return Recovery("resend", "no record with its key: sent with the same key")
+
+    def delete(self, account: NetworkAccount, external_id: str) -> None:
+        self.delete_post(account, external_id)
+
+    def search(self, term: SearchTerm) -> SearchResult:
+        return search_posts(self.client, term)
+
+    def read_found(self, raw: str) -> FoundPost:
+        return read_found_post(raw)
+
+    def follower_count(self, account: NetworkAccount) -> int:
+        credentials = account_credentials(account)
+        return count_of(get_profile(self.client, credentials).get("followersCount"))
+
+    def post_counts(
+        self, account: NetworkAccount, external_ids: list[str]
+    ) -> dict[str, PostCounts]:
+        credentials = account_credentials(account)
+        counts = {}
+        for start in range(0, len(external_ids), GET_POSTS_LIMIT):
+            uris = external_ids[start : start + GET_POSTS_LIMIT]
+            for view in get_posts(self.client, credentials, uris):
+                counts[str(view.get("uri"))] = PostCounts(
+                    reposts=count_of(view.get("repostCount")),
+                    likes=count_of(view.get("likeCount")),
+                    replies=count_of(view.get("replyCount")),
+                )
+        return counts
 
     # -- in ---------------------------------------------------------------------------------
 
@@ -294,7 +381,7 @@ class BlueskyNetwork(Network):
 
     # -- out --------------------------------------------------------------------------------
 
-    def publish(
+    def post(
         self,
         account: NetworkAccount,
         text: str,

@@ -12,8 +12,10 @@ import pytest
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.networks.base import (
+    MediaItem,
     NetworkRefused,
     PayloadError,
+    PostOptions,
     RateLimited,
     TransientError,
 )
@@ -565,7 +567,9 @@ def test_mentions_get_a_facet_only_when_the_handle_resolves(bsky_out, account):
 def test_a_reply_carries_root_and_parent_refs(bsky_out, account):
     acc = bluesky_account(account, bsky_out)
     parent = fixture("get_posts")["posts"][0]
-    BlueskyNetwork().publish(acc, "Thanks Sam, reported to the council.", reply_to=parent["uri"])
+    BlueskyNetwork().publish(
+        acc, "Thanks Sam, reported to the council.", PostOptions(reply_to=parent["uri"])
+    )
 
     [lookup] = bsky_out.calls("GET", GET_POSTS_PATH)
     assert lookup.param("uris") == parent["uri"]
@@ -582,7 +586,7 @@ def test_a_reply_to_a_top_level_post_uses_it_as_root(bsky_out, account):
     top = dict(fixture("get_posts")["posts"][0])
     top["record"] = {k: v for k, v in top["record"].items() if k != "reply"}
     bsky_out.route("GET", GET_POSTS_PATH, Response(200, {"posts": [top]}))
-    BlueskyNetwork().publish(acc, "Noted, thank you.", reply_to=top["uri"])
+    BlueskyNetwork().publish(acc, "Noted, thank you.", PostOptions(reply_to=top["uri"]))
 
     ref = {"uri": top["uri"], "cid": top["cid"]}
     record = bsky_out.calls("POST", CREATE_PATH)[0].json()["record"]
@@ -593,7 +597,9 @@ def test_a_reply_to_a_vanished_post_is_refused(bsky_out, account):
     acc = bluesky_account(account, bsky_out)
     bsky_out.route("GET", GET_POSTS_PATH, Response(200, {"posts": []}))
     with pytest.raises(NetworkRefused, match="no longer exists"):
-        BlueskyNetwork().publish(acc, "Hello", reply_to="at://did:plc:abc/app.bsky.feed.post/x")
+        BlueskyNetwork().publish(
+            acc, "Hello", PostOptions(reply_to="at://did:plc:abc/app.bsky.feed.post/x")
+        )
     assert bsky_out.calls("POST", CREATE_PATH) == []
 
 
@@ -617,8 +623,8 @@ def test_over_300_graphemes_is_refused_before_sending(bsky_out, account):
 def test_publish_with_an_idempotency_key_posts_once(bsky_out, account):
     acc = bluesky_account(account, bsky_out)
     network = BlueskyNetwork()
-    first = network.publish(acc, "Road reopened.", idempotency_key="reply-42")
-    second = network.publish(acc, "Road reopened.", idempotency_key="reply-42")
+    first = network.publish(acc, "Road reopened.", PostOptions(idempotency_key="reply-42"))
+    second = network.publish(acc, "Road reopened.", PostOptions(idempotency_key="reply-42"))
     assert first == second
     assert len(bsky_out.calls("POST", CREATE_PATH)) == 1
 
@@ -680,10 +686,15 @@ def test_images_are_uploaded_as_raw_bytes_and_embedded_with_their_alt_text(bsky_
     uri = BlueskyNetwork().publish(
         acc,
         "Have you seen this bike? #Westmere",
-        images=[
-            (photo, "image/png", "A red bicycle chained to railings"),
-            (scan, "image/jpeg", "  CCTV still of a man in a grey hoodie  "),
-        ],
+        PostOptions(
+            media=tuple(
+                MediaItem(d, "image", t, a)
+                for d, t, a in [
+                    (photo, "image/png", "A red bicycle chained to railings"),
+                    (scan, "image/jpeg", "  CCTV still of a man in a grey hoodie  "),
+                ]
+            )
+        ),
     )
     assert uri == fixture("create_record")["uri"]
 
@@ -722,7 +733,16 @@ def test_images_are_uploaded_as_raw_bytes_and_embedded_with_their_alt_text(bsky_
 def test_the_blob_the_pds_answers_with_is_embedded_as_it_is(bsky_media, account):
     acc = bluesky_account(account, bsky_media)
     bsky_media.route("POST", UPLOAD_PATH, Response(200, fixture("upload_blob")))
-    BlueskyNetwork().publish(acc, "", images=[(b"not a real image", "image/webp", "A map")])
+    BlueskyNetwork().publish(
+        acc,
+        "",
+        PostOptions(
+            media=tuple(
+                MediaItem(d, "image", t, a)
+                for d, t, a in [(b"not a real image", "image/webp", "A map")]
+            )
+        ),
+    )
 
     record = bsky_media.calls("POST", CREATE_PATH)[0].json()["record"]
     # An image whose size cannot be read from its header gets no aspectRatio; the text of
@@ -736,7 +756,14 @@ def test_four_images_of_the_maximum_size_are_accepted(bsky_media, account):
     big = png(10, 10, filler=7)
     big += b"\x00" * (MAX_IMAGE_BYTES - len(big))
     BlueskyNetwork().publish(
-        acc, "Four", images=[(big, "image/png", f"Photo {n}") for n in range(4)]
+        acc,
+        "Four",
+        PostOptions(
+            media=tuple(
+                MediaItem(d, "image", t, a)
+                for d, t, a in [(big, "image/png", f"Photo {n}") for n in range(4)]
+            )
+        ),
     )
     assert [len(r.body) for r in bsky_media.calls("POST", UPLOAD_PATH)] == [MAX_IMAGE_BYTES] * 4
     assert len(bsky_media.calls("POST", CREATE_PATH)[0].json()["record"]["embed"]["images"]) == 4
@@ -756,7 +783,11 @@ def test_four_images_of_the_maximum_size_are_accepted(bsky_media, account):
 def test_bad_images_are_refused_before_any_request(bsky_media, account, images, reason):
     acc = bluesky_account(account, bsky_media)
     with pytest.raises(ValueError, match=reason):
-        BlueskyNetwork().publish(acc, "With pictures", images=images)
+        BlueskyNetwork().publish(
+            acc,
+            "With pictures",
+            PostOptions(media=tuple(MediaItem(d, "image", t, a) for d, t, a in images)),
+        )
     assert bsky_media.requests == []
 
 
@@ -768,7 +799,15 @@ def test_a_failed_upload_posts_nothing(bsky_media, account):
         Response(400, {"error": "InvalidRequest", "message": "Unsupported image type"}),
     )
     with pytest.raises(NetworkRefused, match="Unsupported image type"):
-        BlueskyNetwork().publish(acc, "Photo", images=[(png(2, 2), "image/png", "A dot")])
+        BlueskyNetwork().publish(
+            acc,
+            "Photo",
+            PostOptions(
+                media=tuple(
+                    MediaItem(d, "image", t, a) for d, t, a in [(png(2, 2), "image/png", "A dot")]
+                )
+            ),
+        )
     assert bsky_media.calls("POST", CREATE_PATH) == []
 
 
@@ -960,7 +999,7 @@ def test_a_reply_to_the_accounts_own_post_not_yet_indexed_is_read_from_its_pds(b
     acc = bluesky_account(account, bsky_out)
     bsky_out.route("GET", GET_POSTS_PATH, Response(200, {"posts": []}))
     bsky_out.route("GET", GET_RECORD_PATH, own_record_route)
-    BlueskyNetwork().publish(acc, "More soon (3/3)", reply_to=ref(1)["uri"])
+    BlueskyNetwork().publish(acc, "More soon (3/3)", PostOptions(reply_to=ref(1)["uri"]))
 
     record = bsky_out.calls("POST", CREATE_PATH)[0].json()["record"]
     assert record["reply"] == {"root": ref(0), "parent": ref(1)}
@@ -971,5 +1010,5 @@ def test_a_reply_to_the_accounts_own_deleted_post_is_refused(bsky_out, account):
     acc = bluesky_account(account, bsky_out)
     bsky_out.route("GET", GET_RECORD_PATH, own_record_route)
     with pytest.raises(NetworkRefused, match="no longer exists"):
-        BlueskyNetwork().publish(acc, "Hello", reply_to=ref(7)["uri"])
+        BlueskyNetwork().publish(acc, "Hello", PostOptions(reply_to=ref(7)["uri"]))
     assert bsky_out.calls("POST", CREATE_PATH) == []
