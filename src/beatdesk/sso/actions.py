@@ -155,7 +155,10 @@ def do_sign_in(
         created = user is None
         if user is None:
             user = User(username=_new_username(claims, email), email=email, force=force)
-            user.set_unusable_password()
+        # Someone who signs in through the provider signs in only through it: a password
+        # kept on the desk would let a person disabled at the provider in.
+        retired = not created and user.has_usable_password()
+        user.set_unusable_password()
         user.first_name = str(claims.get("given_name") or user.first_name)[:150]
         user.last_name = str(claims.get("family_name") or user.last_name)[:150]
         teams_before = [] if created else sorted(user.teams.values_list("pk", flat=True))
@@ -169,6 +172,8 @@ def do_sign_in(
         identity.last_sign_in = timezone.now()
         identity.save(update_fields=["last_sign_in"])
         after = {"role": user.role, "teams": sorted(t.pk for t in grant.teams)}
+        if retired:
+            record(user, Category.ALTERATION, "sso.password_retired", user)
         if created:
             record(user, Category.ALTERATION, "sso.account_created", user, payload=after)
         elif before != after:

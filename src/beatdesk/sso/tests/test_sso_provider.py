@@ -64,14 +64,17 @@ GroupMapping.objects.create(
 GroupMapping.objects.create(force=force, group="grp-supervisors", role="supervisor")
 GroupMapping.objects.create(force=force, group="grp-neighbourhood", team=hood)
 for name in ("amy", "bob", "dave"):
-    User.objects.create_user(f"{name}.local", email=f"{name}@force.example", force=force)
+    User.objects.create_user(
+        f"{name}.local", email=f"{name}@force.example", force=force, password="local-pass-123"
+    )
 """
 READ = """
 import json
 from beatdesk.accounts.models import User
 from beatdesk.audit.models import AuditEvent
 users = {u.email.lower(): {"role": u.role, "teams": sorted(t.name for t in u.teams.all()),
-         "username": u.username} for u in User.objects.all()}
+         "username": u.username, "password": u.has_usable_password()}
+         for u in User.objects.all()}
 events = sorted({e.action for e in AuditEvent.objects.all()})
 print(json.dumps({"users": users, "events": events}))
 """
@@ -203,6 +206,7 @@ def test_sign_in_through_the_provider(desk: tuple[str, Installation, Provider]) 
         "role": "supervisor",
         "teams": ["Dudley Road"],
         "username": "bob.local",
+        "password": False,  # from now on through the provider only
     }
     assert "carl@force.example" not in users
     assert users["eve@force.example"]["role"] == "desk_operator"
@@ -213,5 +217,6 @@ def test_sign_in_through_the_provider(desk: tuple[str, Installation, Provider]) 
         "login.second_factor_provider",
         "sso.account_created",
         "sso.role_changed",
+        "sso.password_retired",
     ):
         assert action in state["events"], action
