@@ -130,6 +130,15 @@ def check_sign_in(claims: dict[str, Any], issuer: str) -> User:
         raise _refuse(user, claims, "This account belongs to another force.")
     if user is not None and not user.is_active:
         raise _refuse(user, claims, "This account is disabled on the desk.")
+    claim = settings.BEATDESK_OIDC_GROUPS_CLAIM
+    if claim not in claims and claim in (claims.get("_claim_names") or {}):
+        # Entra ID's "overage": past 200 groups it sends a link to Graph, not the list.
+        raise _refuse(
+            user,
+            claims,
+            "The identity provider sent a link instead of your groups (too many groups); "
+            "the administrator should send only the groups assigned to the application.",
+        )
     grant = grant_for(force, groups_in(claims))
     if grant is None:
         raise _refuse(

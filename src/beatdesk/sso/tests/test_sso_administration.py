@@ -98,3 +98,11 @@ def test_the_login_page_is_as_before_without_single_sign_on(client):
     assert page.status_code == 200 and b"sso-sign-in" not in page.content
     assert client.get("/sso/login/").status_code == 404
     assert client.get("/sso/callback/").status_code == 404
+
+
+def test_entra_group_overage_is_refused_with_its_reason(users, force):
+    GroupMapping.objects.create(force=force, group="a", role=Role.OFFICER)
+    SsoIdentity.objects.create(user=users["dana.desk"], issuer="https://idp", subject="s-2")
+    overage = {"sub": "s-2", "_claim_names": {"groups": "src1"}, "_claim_sources": {"src1": {}}}
+    with pytest.raises(Refused, match="too many groups"):
+        check_sign_in(overage, "https://idp")
