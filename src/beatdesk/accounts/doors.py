@@ -132,6 +132,11 @@ DOORS: dict[str, Door] = {
     "accounts:password_reset_sent": PUBLIC,
     "accounts:password_reset_confirm": PUBLIC,
     "accounts:password_reset_complete": PUBLIC,
+    # Single sign-on: off to the provider and back (404 while it is not configured); the
+    # administrator's mapping of the provider's groups.
+    "sso:login": PUBLIC,
+    "sso:callback": PUBLIC,
+    "sso:administration": form(ADMINS),
     "audit:log": page(LEADS),
     # Triage.
     "triage:alerts": page(STAFF),
