@@ -23,6 +23,7 @@ urlpatterns = [
     path("stories/", include("beatdesk.stories.urls")),
     path("live/", include("beatdesk.live.urls")),
     path("public/", include("beatdesk.publishing.urls_feeds")),
+    path("", include("beatdesk.sso.urls")),
     path("healthz", healthz),
     path("metrics", metrics),
     path("", include("beatdesk.networks.urls_public")),

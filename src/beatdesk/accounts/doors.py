@@ -135,6 +135,11 @@ DOORS: dict[str, Door] = {
     "accounts:password_reset_sent": PUBLIC,
     "accounts:password_reset_confirm": PUBLIC,
     "accounts:password_reset_complete": PUBLIC,
+    # Single sign-on: off to the provider and back (404 while it is not configured); the
+    # administrator's mapping of the provider's groups.
+    "sso:login": PUBLIC,
+    "sso:callback": PUBLIC,
+    "sso:administration": form(ADMINS),
     "audit:log": page(LEADS),
     # Administration: users, teams, areas and the force's settings.
     "administration:index": page(ADMINS),
@@ -231,8 +236,7 @@ DOORS: dict[str, Door] = {
     "public:widget": PUBLIC,
     "contact": PUBLIC,
     "intake_api": PUBLIC,
-    "x_webhook": PUBLIC,
-    "meta_webhook": PUBLIC,
+    "webhook": PUBLIC,
     "healthz": PUBLIC,
     # Prometheus: by address (BEATDESK_METRICS_ALLOW) or bearer token, not by role; no
     # personal data, only counts.

@@ -41,6 +41,11 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sso_name"] = settings.BEATDESK_OIDC_NAME if settings.BEATDESK_SSO else ""
+        return context
+
 
 def _demo_code(device: TOTPDevice) -> str | None:
     """Demo mode only: show the current code so a visitor can get in without an app."""

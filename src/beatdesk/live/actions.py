@@ -33,6 +33,7 @@ from beatdesk.live.entries import (
     redact_entry,
 )
 from beatdesk.live.models import LiveEntry, LiveEvent
+from beatdesk.networks.registry import kinds
 from beatdesk.publishing.checks import LIMITS, count_characters
 from beatdesk.publishing.models import Post
 
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 MANAGERS = frozenset({Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
 # Who may read an event's summary.
 READERS = MANAGERS | {Role.ANALYST}
-PUBLISHABLE = ("mastodon", "bluesky", "x", "facebook")
 
 
 # -- access ------------------------------------------------------------------------------------
@@ -108,7 +108,9 @@ def event_accounts(force: Force) -> QuerySet[NetworkAccount]:
     """The force's accounts a live stream may post from."""
     from beatdesk.networks.models import NetworkAccount
 
-    return NetworkAccount.objects.filter(force=force, is_active=True, kind__in=PUBLISHABLE)
+    return NetworkAccount.objects.filter(
+        force=force, is_active=True, kind__in=kinds("starts_posts")
+    )
 
 
 def check_create_event(

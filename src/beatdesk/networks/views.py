@@ -22,7 +22,7 @@ from beatdesk.monitoring.collect import do_reread_item
 from beatdesk.monitoring.models import UnreadableItem
 from beatdesk.networks.base import PayloadError
 from beatdesk.networks.models import NetworkAccount
-from beatdesk.networks.registry import CONNECTORS
+from beatdesk.networks.registry import CONNECTORS, known
 
 DEAD_LETTER_ROLES = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
 
@@ -184,8 +184,6 @@ def retry_dead_letter(request: HttpRequest, pk: int) -> HttpResponse:
 def credentials(request: HttpRequest, pk: int) -> HttpResponse:
     """Administrators connect an account. Secrets are encrypted at rest, never shown again,
     never logged; leaving a secret blank keeps the one already stored."""
-    from beatdesk.networks.credentials import FIELDS
-
     user: User = request.user  # type: ignore[assignment]
     if user.role != Role.ADMINISTRATOR or not user.is_active:
         refuse(user, "networks.networkaccount", pk, "only administrators connect accounts")
@@ -198,7 +196,8 @@ def credentials(request: HttpRequest, pk: int) -> HttpResponse:
         hidden="the account is another force's",
     )
     account = theirs.get(pk=pk)
-    fields = FIELDS.get(account.kind, [])
+    network = known(account.kind)
+    fields = list(network.credential_fields) if network is not None else []
     stored = account.get_credentials()
     errors: list[str] = []
     if request.method == "POST" and fields:

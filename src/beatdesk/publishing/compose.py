@@ -19,7 +19,7 @@ from beatdesk.accounts.policy import is_active_staff
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.clock import now
 from beatdesk.networks.models import NetworkAccount
-from beatdesk.networks.registry import UnknownNetwork, connector
+from beatdesk.networks.registry import kinds, network_label
 from beatdesk.publishing.models import Post, PostMedia
 
 if TYPE_CHECKING:
@@ -34,20 +34,14 @@ def usable_accounts(user: User) -> QuerySet[NetworkAccount]:
     officers subject to approval) the force's."""
     if not is_active_staff(user) or user.role not in WRITERS:
         return NetworkAccount.objects.none()
-    publishable = [k for k in ("mastodon", "bluesky", "x", "facebook") if _can_publish(k)]
-    mine = NetworkAccount.objects.filter(force=user.force, is_active=True, kind__in=publishable)
+    mine = NetworkAccount.objects.filter(
+        force=user.force, is_active=True, kind__in=kinds("starts_posts")
+    )
     if user.role == Role.OFFICER:
         return mine.filter(
             Q(owner=user) | Q(owning_team__in=user.teams.all()) | Q(scope="force")
         ).distinct()
     return mine
-
-
-def _can_publish(kind: str) -> bool:
-    try:
-        return connector(kind).can_publish
-    except UnknownNetwork:
-        return False
 
 
 def needs_approval(user: User, account: NetworkAccount) -> bool:
@@ -80,9 +74,6 @@ class Variant:
         from beatdesk.publishing.checks import count_characters
 
         return [(p, count_characters(p, self.account.kind)) for p in self.parts]
-
-
-MEDIA_NETWORKS = frozenset({"mastodon", "bluesky"})  # where the desk uploads images
 
 
 def _names(lines: str | None) -> list[str]:
@@ -144,10 +135,13 @@ def _check_media(media: Sequence[Image], accounts: list[NetworkAccount]) -> None
         if not image.content_type.startswith("image/"):
             raise ValidationError(f"{image.filename} is not an image")
     if media:
-        without = sorted({a.kind for a in accounts} - MEDIA_NETWORKS)
+        uploads = kinds("can_upload_media")
+        without = sorted({a.kind for a in accounts} - set(uploads))
         if without:
             raise ValidationError(
-                "the desk uploads images to Mastodon and Bluesky only; post to "
+                "the desk uploads images to "
+                + " and ".join(network_label(k) for k in uploads)
+                + " only; post to "
                 + ", ".join(without)
                 + " without images, as a separate post"
             )

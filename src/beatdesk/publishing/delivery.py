@@ -3,27 +3,18 @@ deleting what went out, and appeals due for review.
 
 A worker that dies after claiming a post (status "sending") leaves it stuck. At worker start
 and in every poll round, posts stuck longer than BEATDESK_SENDING_TIMEOUT seconds (300 by
-default) are recovered, each network by the strongest guarantee it offers (GUARANTEES):
-
-* Mastodon honours the Idempotency-Key header for about an hour: within that hour the post is
-  sent again with the same key and the instance answers with the status it already made.
-  Later than that, a person checks.
-* Bluesky: each post's record key (a TID) is fixed before it is sent, so the record is looked
-  up with com.atproto.repo.getRecord; found, it is marked sent; not found, sent again with
-  the same key (a second create with that key could never make a second post).
-* X takes no idempotency key: the account's own recent posts are searched for the text; found,
-  marked sent; not found, sent again. If the timeline cannot be read, a person checks.
-* Facebook (and anything else): the network cannot say, so a person checks the Page, then
-  marks the post sent or sends it again.
+default) are recovered, each by the strongest guarantee its network offers: the network
+says how (`Network.recover`, described to the desk by `Network.recovery_guarantee`): it
+finds the post and it is marked sent, or says sending again cannot post twice and it is
+sent again, or cannot say and a person checks, then marks it sent or sends it again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,30 +25,15 @@ from beatdesk.accounts.models import Role
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
-from beatdesk.networks.base import NetworkRefused, TransientError
+from beatdesk.networks.base import LostSend, NetworkRefused, TransientError
 from beatdesk.networks.registry import connector
 from beatdesk.publishing.models import Post
-from beatdesk.publishing.sender import record_sent
+from beatdesk.publishing.sender import post_options, record_sent
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import Force, User
 
-GUARANTEES = {
-    "mastodon": "Exactly once: sent again with the same Idempotency-Key (kept for an hour by "
-    "the instance); after an hour, a person checks.",
-    "bluesky": "Exactly once: the record key is fixed in advance, so the post is looked up "
-    "before it is ever sent again.",
-    "x": "Once, by looking: X takes no idempotency key, so the account's recent posts are "
-    "searched for the text before sending again; if they cannot be read, a person checks.",
-    "facebook": "A person checks: Facebook cannot say whether a post whose answer was lost "
-    "arrived.",
-}
-EDITABLE = frozenset({"mastodon"})  # PUT /api/v1/statuses/:id; Bluesky and X offer no edit
-DELETABLE = frozenset({"mastodon", "bluesky", "x"})
-MASTODON_KEY_WINDOW = dt.timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key an hour
-X_RECENT = 20
 DEFAULT_SENDING_TIMEOUT = 300.0
-_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 SENDERS = frozenset({Role.OFFICER, Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
 REMOVERS = frozenset({Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
 
@@ -69,16 +45,6 @@ def sending_timeout() -> dt.timedelta:
     except ValueError:
         seconds = DEFAULT_SENDING_TIMEOUT
     return dt.timedelta(seconds=max(seconds, 0.0))
-
-
-def bluesky_rkey(post: Post) -> str:
-    """A TID (13 characters, base32-sortable: 53 bits of microseconds, 10 of clock id) fixed
-    by the post itself, so every attempt to send it names the same record."""
-    created = post.created_at or now()
-    micros = int(created.timestamp() * 1_000_000) + post.part
-    clock = int(hashlib.sha256(post.idempotency_key.encode()).hexdigest()[:4], 16) & 0x3FF
-    value = ((micros & ((1 << 53) - 1)) << 10) | clock
-    return "".join(_TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
 
 
 # --- recovery -------------------------------------------------------------------------------
@@ -121,27 +87,15 @@ def recover_stuck_posts(timeout: dt.timedelta | None = None) -> list[Recovered]:
 
 
 def _recover(post: Post) -> Recovered:
-    kind = post.account.kind
-    if kind == "mastodon":
-        if post.claimed_at is not None and now() - post.claimed_at < MASTODON_KEY_WINDOW:
-            return _resend(post, "the same Idempotency-Key")
-        return _to_check(post, "the Idempotency-Key has expired: check the account's posts")
-    if kind == "bluesky":
-        uri = connector("bluesky").find_post(post.account, bluesky_rkey(post))  # type: ignore[attr-defined]
-        if uri:
-            return _found(post, uri)
-        return _resend(post, "no record with its key: sent with the same key")
-    if kind == "x":
-        try:
-            found = _x_find_recent(post)
-        except NetworkRefused as exc:
-            return _to_check(post, f"X's timeline could not be read ({exc})")
-        if found:
-            return _found(post, found)
-        return _resend(post, "not on the account's recent posts")
-    return _to_check(
-        post, f"{post.account.get_kind_display()} cannot say whether it arrived: check there"
-    )
+    """Settle one stuck post the way its network can (Network.recover)."""
+    network = connector(post.account.kind)
+    lost = LostSend(post.text, post_options(post), post.claimed_at)
+    found = network.recover(post.account, lost)
+    if found.outcome == "found":
+        return _found(post, found.external_id)
+    if found.outcome == "resend":
+        return _resend(post, found.detail)
+    return _to_check(post, found.detail)
 
 
 def _claimed(post: Post) -> QuerySet[Post]:
@@ -172,37 +126,6 @@ def _to_check(post: Post, why: str) -> Recovered:
         error=f"The worker stopped while sending this. {why}, then mark it sent or send it."[:500],
     )
     return Recovered(post.pk, post.account.kind, "check", why)
-
-
-def _x_credentials(post: Post) -> tuple[dict[str, Any], str]:
-    from beatdesk.networks.x.client import DEFAULT_API_BASE
-
-    credentials = post.account.get_credentials()
-    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
-    return credentials, base
-
-
-def _x_find_recent(post: Post) -> str | None:
-    """The id of the account's recent post with this text (GET /2/users/:id/tweets)."""
-    from beatdesk.networks.x.client import request
-
-    credentials, base = _x_credentials(post)
-    token = credentials.get("user_access_token") or credentials.get("bearer_token")
-    user_id = str(credentials.get("user_id") or "")
-    if not token or not user_id:
-        raise NetworkRefused("the account needs a token and its numeric user_id")
-    answer = request(
-        "GET",
-        f"{base}/2/users/{user_id}/tweets",
-        token=str(token),
-        what="reading the account's recent posts",
-        params={"max_results": str(X_RECENT)},
-    )
-    wanted = " ".join(post.text.split())
-    for item in answer.data.get("data") or []:
-        if isinstance(item, dict) and " ".join(str(item.get("text", "")).split()) == wanted:
-            return str(item.get("id") or "") or None
-    return None
 
 
 # --- a person settles a post nobody can be sure of ---------------------------------------------
@@ -251,12 +174,12 @@ def _published(user: User, post_id: int, roles: frozenset[str]) -> Post:
 
 
 def check_edit_published(user: User, post_id: int, text: str) -> Post:
-    """Correct a published post where the network allows it (Mastodon), checks first."""
+    """Correct a published post where the network allows it (Network.can_edit), checks first."""
     post = _published(user, post_id, SENDERS)
-    if post.account.kind not in EDITABLE:
+    network = connector(post.account.kind)
+    if not network.can_edit:
         raise ValidationError(
-            f"{post.account.get_kind_display()} does not let a post be edited: delete it and "
-            "post a correction"
+            f"{network.name} does not let a post be edited: delete it and post a correction"
         )
     text = (text or "").strip()
     from beatdesk.publishing.compose import findings_for
@@ -271,11 +194,7 @@ def check_edit_published(user: User, post_id: int, text: str) -> Post:
             "the correction needs text and must pass the checks: "
             + "; ".join(f.message for f in blocks)
         )
-    from beatdesk.networks.mastodon.client import client_for
-
-    client_for(post.account).request(
-        "PUT", f"/api/v1/statuses/{post.external_id}", json_body={"status": text}
-    )
+    network.edit(post.account, post.external_id, text)
     with transaction.atomic():
         Post.objects.filter(pk=post.pk).update(text=text)
         record(
@@ -291,43 +210,21 @@ def check_edit_published(user: User, post_id: int, text: str) -> Post:
 
 
 def check_delete_published(user: User, post_id: int, reason: str) -> Post:
-    """Delete a published post from its network (Mastodon, Bluesky, X), with a reason."""
+    """Delete a published post from its network (Network.can_delete), with a reason."""
     post = _published(user, post_id, REMOVERS | {Role.OFFICER})
     if not (reason or "").strip():
         raise ValidationError("say why the post is being deleted")
-    kind = post.account.kind
-    if kind not in DELETABLE:
+    network = connector(post.account.kind)
+    if not network.can_delete:
         raise ValidationError(
-            f"{post.account.get_kind_display()} posts are removed on the network itself, "
-            "not from the desk"
+            f"{network.name} posts are removed on the network itself, not from the desk"
         )
-    _delete_on_network(post)
+    network.delete(post.account, post.external_id)
     with transaction.atomic():
         Post.objects.filter(pk=post.pk).update(status=Post.Status.DELETED, withdrawn_at=now())
         record(user, Category.ERASURE, "post.deleted_on_network", post, justification=reason[:300])
     post.refresh_from_db()
     return post
-
-
-def _delete_on_network(post: Post) -> None:
-    kind = post.account.kind
-    if kind == "mastodon":
-        from beatdesk.networks.mastodon.client import client_for
-
-        client_for(post.account).request("DELETE", f"/api/v1/statuses/{post.external_id}")
-    elif kind == "bluesky":
-        connector("bluesky").delete_post(post.account, post.external_id)  # type: ignore[attr-defined]
-    elif kind == "x":
-        from beatdesk.networks.x.client import PUBLISH_TIMEOUT, request
-
-        credentials, base = _x_credentials(post)
-        request(
-            "DELETE",
-            f"{base}/2/tweets/{post.external_id}",
-            token=str(credentials.get("user_access_token") or ""),
-            what="deleting a post",
-            timeout=PUBLISH_TIMEOUT,
-        )
 
 
 # --- appeals due for review -------------------------------------------------------------------
@@ -397,7 +294,7 @@ def check_review_appeal(
         refuse(user, "publishing.post", group, "officers review only their own appeals")
     if withdraw_reason.strip():
         for post in posts:
-            if post.status == Post.Status.SENT and post.account.kind in DELETABLE:
+            if post.status == Post.Status.SENT and connector(post.account.kind).can_delete:
                 check_delete_published(user, post.pk, f"appeal withdrawn: {withdraw_reason}")
         with transaction.atomic():
             Post.objects.filter(group=group, withdrawn_at__isnull=True).update(withdrawn_at=now())

@@ -18,9 +18,10 @@ from beatdesk.accounts.policy import is_active_staff, team_ids
 from beatdesk.audit.actions import Category, record
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
+from beatdesk.networks.registry import connector
 from beatdesk.publishing.approvals import APPROVERS, may_approve
 from beatdesk.publishing.compose import WRITERS
-from beatdesk.publishing.delivery import DELETABLE, EDITABLE, GUARANTEES, due_appeals
+from beatdesk.publishing.delivery import due_appeals
 from beatdesk.publishing.models import Post
 
 if TYPE_CHECKING:
@@ -134,15 +135,15 @@ class Outcome:
 def outcomes(posts: list[Post]) -> list[Outcome]:
     by_account: dict[int, Outcome] = {}
     for post in posts:
-        kind = post.account.kind
+        network = connector(post.account.kind)
         entry = by_account.setdefault(
             post.account_id,
             Outcome(
                 post.account,
                 [],
-                GUARANTEES.get(kind, GUARANTEES["facebook"]),
-                kind in EDITABLE,
-                kind in DELETABLE,
+                network.recovery_guarantee,
+                network.can_edit,
+                network.can_delete,
             ),
         )
         entry.posts.append(post)

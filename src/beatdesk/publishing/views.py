@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.models import User
+from beatdesk.networks.registry import kinds
 from beatdesk.publishing import replies
 from beatdesk.publishing.approvals import APPROVERS
 from beatdesk.publishing.models import Post
@@ -167,7 +168,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         untouched = {text.strip(), request.POST.get("variants_base", "").strip(), ""}
         variants = {
             k: request.POST.get(f"variant_{k}", "")
-            for k in ("x", "bluesky", "mastodon", "facebook")
+            for k in kinds("starts_posts")
             if request.POST.get(f"variant_{k}", "").strip() not in untouched
         }
         images, context["image_slots"] = _images(request)

@@ -19,6 +19,7 @@ from beatdesk.core.sql import insert_many, update_many
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.registry import known
 from beatdesk.publishing.models import Post
 from beatdesk.stories.ingest import cluster_triaged
 from beatdesk.triage import engine, routing
@@ -43,6 +44,11 @@ def _routing_context(
     areas = list(Area.objects.filter(force_id=force_id).prefetch_related("teams"))
     desk = Team.objects.filter(force_id=force_id, kind=Team.Kind.DIGITAL_DESK).first()
     return routing.compile_rules(rules), routing.area_matchers(areas), desk
+
+
+def _reports_emergencies(kind: str) -> bool:
+    network = known(kind)
+    return network is None or network.reports_emergencies
 
 
 def do_triage(message_ids: list[int]) -> list[Triage]:
@@ -77,7 +83,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
     for message, reading in zip(messages, readings, strict=True):
         if reading.abuse_unsure:
             unsure.append(message.pk)
-        if message.network == "rss" and reading.grade == Grade.EMERGENCY:
+        if reading.grade == Grade.EMERGENCY and not _reports_emergencies(message.network):
             # A news or council feed reports events; it is not someone asking for help.
             reading.contact_type, reading.grade = "information", Grade.SCHEDULED
             reading.reasons = [*reading.reasons, "a news feed item, not a report to the police"]

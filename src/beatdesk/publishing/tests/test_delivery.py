@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.core.clock import now
+from beatdesk.networks.base import PostOptions
+from beatdesk.networks.bluesky.publish import record_key
 from beatdesk.networks.registry import connector
 from beatdesk.publishing import compose, delivery
 from beatdesk.publishing.models import Post
-from beatdesk.publishing.sender import do_send
+from beatdesk.publishing.sender import do_send, post_options
 from beatdesk.publishing.tasks import send_post
 from beatdesk.publishing.tests.fakes import FakeBluesky, FakeMastodon, FakeX
 
@@ -51,10 +53,10 @@ def stuck(user, acct, minutes: int = 10) -> Post:
     # The dead worker's process (and the connector's memory of what it sent) is gone: only
     # what the network itself keeps (Mastodon's key, Bluesky's record key) can be relied on.
     if acct.kind == "bluesky":
-        network.publish(acct, post.text, rkey=delivery.bluesky_rkey(post))
+        network.post(acct, post.text, rkey=record_key(post_options(post)))
     else:
         key = post.idempotency_key if acct.kind == "mastodon" else ""
-        network.publish(acct, post.text, idempotency_key=key)
+        network.publish(acct, post.text, PostOptions(idempotency_key=key))
     Post.objects.filter(pk=post.pk).update(
         status=Post.Status.SENDING, claimed_at=now() - dt.timedelta(minutes=minutes)
     )
@@ -90,7 +92,7 @@ def test_bluesky_finds_the_record_by_its_key_and_never_posts_twice(nets, users):
     accounts, _, bluesky, _ = nets
     post = settle(stuck(users["dana.desk"], accounts["bluesky"]))
     assert post.status == "sent"
-    assert post.external_id.endswith("/" + delivery.bluesky_rkey(post))
+    assert post.external_id.endswith("/" + record_key(post_options(post)))
     assert bluesky.texts() == [TEXT]
 
 
@@ -166,4 +168,4 @@ def test_a_failed_bluesky_send_that_arrived_is_not_sent_again(nets, users):
     post.refresh_from_db()
     sent = do_send(post)
     assert sent.status == "sent" and bluesky.texts() == [TEXT]
-    assert sent.external_id.endswith("/" + delivery.bluesky_rkey(post))
+    assert sent.external_id.endswith("/" + record_key(post_options(post)))

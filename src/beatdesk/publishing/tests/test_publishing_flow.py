@@ -99,7 +99,7 @@ def test_images_need_alt_text_and_a_network_that_takes_them(masto, account, user
             media=[image],
         )
     described = compose.Image("bike.png", "image/png", b"\x89PNG fake", "A marked bike")
-    with pytest.raises(ValidationError, match="Mastodon and Bluesky only"):
+    with pytest.raises(ValidationError, match="Bluesky and Mastodon only"):
         compose.check_compose(
             users["dana.desk"],
             text=CLEAN,

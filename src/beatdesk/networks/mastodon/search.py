@@ -11,18 +11,21 @@ from now, not from the tag's history.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
-from beatdesk.monitoring.actions import CollectedPost, raw_json
-from beatdesk.monitoring.collectors import Collection, post_of_item, read_all
-from beatdesk.monitoring.rules import hashtag_of
 from beatdesk.networks.base import Budget, NetworkRefused, TransientError
 from beatdesk.networks.mastodon.client import MastodonClient, client_for
-from beatdesk.networks.mastodon.inbound import normalise_status
-
-if TYPE_CHECKING:
-    from beatdesk.monitoring.models import Watch
+from beatdesk.networks.search import (
+    FoundPost,
+    SearchResult,
+    SearchTerm,
+    hashtag_of,
+    quoted,
+    raw_json,
+    read_all,
+)
 
 PAGE_SIZE = 40  # Mastodon's maximum for timelines and search
 MAX_PAGES = 10
@@ -33,7 +36,7 @@ def _order(status_id: str) -> tuple[int, str]:
     return (len(status_id), status_id)  # snowflake ids as strings: order them as numbers
 
 
-def _page(client: MastodonClient, watch: Watch, min_id: str) -> tuple[list[Any], Budget]:
+def _page(client: MastodonClient, watch: SearchTerm, min_id: str) -> tuple[list[Any], Budget]:
     bound = [("min_id", min_id)] if min_id else []
     if watch.kind == "hashtag":
         tag = hashtag_of(watch.query)
@@ -46,7 +49,7 @@ def _page(client: MastodonClient, watch: Watch, min_id: str) -> tuple[list[Any],
     else:
         query = watch.query.strip()
         if watch.kind == "phrase":
-            query = '"' + query.strip('"') + '"'
+            query = quoted(query)
         reply = client.request(
             "GET",
             SEARCH_PATH,
@@ -64,7 +67,8 @@ def _page(client: MastodonClient, watch: Watch, min_id: str) -> tuple[list[Any],
     return [s for s in statuses if isinstance(s, dict)], reply.budget
 
 
-def collect(watch: Watch) -> Collection:
+def search(watch: SearchTerm, read: Callable[[str], FoundPost]) -> SearchResult:
+    """The statuses found since the watch's cursor, each read with `read`."""
     if watch.account is None:
         raise NetworkRefused("a Mastodon watch searches through one of the force's accounts")
     client = client_for(watch.account)
@@ -85,8 +89,4 @@ def collect(watch: Watch) -> Collection:
     raws = [raw_json(found[status_id]) for status_id in sorted(found, key=_order)]
     posts, unread = read_all(raws, read, str)
     newest_id = max([cursor, *found], key=_order) if found else cursor
-    return Collection(posts, newest_id, budget, unread)
-
-
-def read(raw: str) -> CollectedPost:
-    return post_of_item("mastodon", normalise_status(raw), raw)
+    return SearchResult(posts, newest_id, budget, unread)

@@ -9,33 +9,37 @@ it. The very first collection reads one page: the watch starts from now.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from beatdesk.monitoring.actions import CollectedPost, raw_json
-from beatdesk.monitoring.collectors import Collection, parsed, read_all
-from beatdesk.monitoring.rules import hashtag_of
 from beatdesk.networks.base import Budget, NetworkRefused, PayloadError, TransientError, parse_time
-from beatdesk.networks.bluesky.client import Credentials, XrpcClient
-
-if TYPE_CHECKING:
-    from beatdesk.monitoring.models import Watch
+from beatdesk.networks.bluesky.client import XrpcClient
+from beatdesk.networks.bluesky.sessions import account_credentials
+from beatdesk.networks.search import (
+    FoundPost,
+    SearchResult,
+    SearchTerm,
+    hashtag_of,
+    parsed,
+    quoted,
+    raw_json,
+    read_all,
+)
 
 PAGE_SIZE = 100  # the lexicon's maximum
 MAX_PAGES = 10
 SEARCH = "app.bsky.feed.searchPosts"
-_CLIENT = XrpcClient()  # keeps the account's session between collections
 
 
-def search_query(watch: Watch) -> str:
+def search_query(watch: SearchTerm) -> str:
     if watch.kind == "hashtag":
         return "#" + hashtag_of(watch.query)
     if watch.kind == "phrase":
-        return '"' + watch.query.strip().strip('"') + '"'
+        return quoted(watch.query)
     return watch.query.strip()
 
 
-def post_of(view: dict[str, Any]) -> CollectedPost:
-    """One PostView (app.bsky.feed.defs#postView) as a collected post."""
+def post_of(view: dict[str, Any]) -> FoundPost:
+    """One PostView (app.bsky.feed.defs#postView) as a found post."""
     uri, author, record = view.get("uri"), view.get("author"), view.get("record")
     if not isinstance(uri, str) or not uri.startswith("at://"):
         raise PayloadError("a Bluesky post needs an at:// uri")
@@ -44,7 +48,7 @@ def post_of(view: dict[str, Any]) -> CollectedPost:
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise PayloadError("a Bluesky post needs its record's text")
     langs = record.get("langs")
-    return CollectedPost(
+    return FoundPost(
         network="bluesky",
         external_id=uri,
         author_handle="@" + str(author["handle"]),
@@ -62,10 +66,10 @@ def _position(cursor: str) -> dt.datetime | None:
         return None  # an unreadable cursor starts afresh, as a first collection
 
 
-def collect(watch: Watch) -> Collection:
+def search(client: XrpcClient, watch: SearchTerm) -> SearchResult:
     if watch.account is None:
         raise NetworkRefused("a Bluesky watch searches through one of the force's accounts")
-    credentials = Credentials.from_dict(watch.account.get_credentials())
+    credentials = account_credentials(watch.account)
     since = _position(watch.cursor)
     params: dict[str, Any] = {"q": search_query(watch), "sort": "latest", "limit": PAGE_SIZE}
     if since is not None:
@@ -74,7 +78,7 @@ def collect(watch: Watch) -> Collection:
     newest: tuple[dt.datetime, str] | None = None
     budget = Budget()
     for _ in range(MAX_PAGES if since is not None else 1):
-        _session, reply = _CLIENT.authed(credentials, "GET", SEARCH, params=params)
+        _session, reply = client.authed(credentials, "GET", SEARCH, params=params)
         budget = reply.budget
         views = reply.data.get("posts")
         if not isinstance(views, list):
@@ -100,8 +104,8 @@ def collect(watch: Watch) -> Collection:
     ordered = [view for _uri, (_at, view) in sorted(taken.items(), key=lambda p: (p[1][0], p[0]))]
     posts, unread = read_all(ordered, post_of, raw_json)
     cursor = newest[1] if newest is not None else watch.cursor
-    return Collection(posts, cursor, budget, unread)
+    return SearchResult(posts, cursor, budget, unread)
 
 
-def read(raw: str) -> CollectedPost:
+def read(raw: str) -> FoundPost:
     return post_of(parsed(raw))

@@ -11,17 +11,22 @@ whose bounding box's centre is used.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from beatdesk.monitoring.actions import CollectedPost, raw_json
-from beatdesk.monitoring.collectors import Collection, parsed, post_of_item, read_all
-from beatdesk.monitoring.rules import hashtag_of, point_of
 from beatdesk.networks.base import Budget, NetworkRefused, PayloadError, TransientError
-from beatdesk.networks.x.client import DEFAULT_API_BASE, request
-from beatdesk.networks.x.inbound import XNetwork
-
-if TYPE_CHECKING:
-    from beatdesk.monitoring.models import Watch
+from beatdesk.networks.search import (
+    FoundPost,
+    SearchResult,
+    SearchTerm,
+    hashtag_of,
+    parsed,
+    point_of,
+    quoted,
+    raw_json,
+    read_all,
+)
+from beatdesk.networks.x.client import api_base, request
 
 PAGE_SIZE = 100
 MAX_PAGES = 10
@@ -31,12 +36,12 @@ PLACE_FIELDS = "geo,full_name"
 USER_FIELDS = "username,name"
 
 
-def search_query(watch: Watch) -> str:
+def search_query(watch: SearchTerm) -> str:
     term = watch.query.strip()
     if watch.kind == "hashtag":
         return "#" + hashtag_of(term)
     if watch.kind == "phrase":
-        return '"' + term.strip('"') + '"'
+        return quoted(term)
     if watch.kind == "place":
         point = point_of(term)
         if point is not None:
@@ -91,22 +96,29 @@ def _bodies(page: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _post(body: dict[str, Any]) -> CollectedPost:
-    raw = raw_json(body)
-    item = XNetwork().normalise(raw)
+def where(body: dict[str, Any]) -> tuple[float | None, float | None]:
+    """(latitude, longitude) of one found post's body (its data and includes)."""
     places = {str(p.get("id")): p for p in body["includes"].get("places", [])}
-    latitude, longitude = _where(body["data"], places)
-    return post_of_item("x", item, raw, latitude=latitude, longitude=longitude)
+    return _where(body["data"], places)
 
 
-def collect(watch: Watch) -> Collection:
+def found_body(raw: str) -> dict[str, Any]:
+    """A found post's body read again: PayloadError unless it has its data and includes."""
+    body = parsed(raw)
+    if not isinstance(body.get("data"), dict) or not isinstance(body.get("includes"), dict):
+        raise PayloadError("an X post needs its data and includes")
+    return body
+
+
+def search(watch: SearchTerm, read: Callable[[str], FoundPost]) -> SearchResult:
+    """The posts found since the watch's cursor, each read with `read`."""
     if watch.account is None:
         raise NetworkRefused("an X watch searches through one of the force's accounts")
     credentials = watch.account.get_credentials()
     token = credentials.get("bearer_token")
     if not token:
         raise NetworkRefused(f"X account {watch.account.handle} needs a bearer_token to search")
-    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    base = api_base(credentials)
     params = {
         "query": search_query(watch),
         "max_results": str(PAGE_SIZE),
@@ -143,12 +155,5 @@ def collect(watch: Watch) -> Collection:
             break
         params["next_token"] = str(next_token)
     ordered = [bodies[post_id] for post_id in sorted(bodies, key=_order)]
-    posts, unread = read_all(ordered, _post, raw_json)
-    return Collection(posts, newest, budget, unread)
-
-
-def read(raw: str) -> CollectedPost:
-    body = parsed(raw)
-    if not isinstance(body.get("data"), dict) or not isinstance(body.get("includes"), dict):
-        raise PayloadError("an X post needs its data and includes")
-    return _post(body)
+    posts, unread = read_all(ordered, lambda body: read(raw_json(body)), raw_json)
+    return SearchResult(posts, newest, budget, unread)
