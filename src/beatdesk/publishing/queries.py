@@ -21,7 +21,7 @@ from beatdesk.inbox.queries import visible_messages
 from beatdesk.publishing.approvals import APPROVERS, may_approve
 from beatdesk.publishing.compose import WRITERS
 from beatdesk.publishing.delivery import DELETABLE, EDITABLE, GUARANTEES, due_appeals
-from beatdesk.publishing.models import Post
+from beatdesk.publishing.models import Post, PostVersion
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -86,6 +86,22 @@ def access_post(user: User, group: str, *, purpose: str) -> list[Post]:
     with transaction.atomic():
         record(user, Category.CONSULTATION, "post.viewed", posts[0], justification=purpose)
     return posts
+
+
+def group_posts(user: User, group: str) -> list[Post]:
+    """The posts of one group this user may see, for an action on them (the caller audits
+    what it changes)."""
+    return list(
+        visible_posts(user)
+        .filter(group=group)
+        .select_related("account", "author", "previous_part")
+        .order_by("account__kind", "account__handle", "part")
+    )
+
+
+def versions_of(posts: list[Post]) -> QuerySet[PostVersion]:
+    """The versions of a group already read through access_post (its audit covers them)."""
+    return PostVersion.objects.filter(group=posts[0].group).select_related("by")
 
 
 def audit_post_list(user: User, posts: list[Post], where: str) -> None:
