@@ -15,6 +15,7 @@ from beatdesk.accounts.models import Area, User
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.redirects import safe_next
+from beatdesk.inbox.actions import check_set_targets
 from beatdesk.inbox.forms import InboxFilterForm
 from beatdesk.inbox.models import BulkOperation, Message
 from beatdesk.inbox.queries import (
@@ -373,22 +374,7 @@ def targets(request: HttpRequest) -> HttpResponse:
             else:
                 errors.append(f"grade {grade}: minutes, a whole number up to 43200")
         if not errors:
-            with transaction.atomic():
-                for grade, minutes in wanted.items():
-                    if minutes is None:
-                        ResponseTarget.objects.filter(force=user.force, grade=grade).delete()
-                    else:
-                        ResponseTarget.objects.update_or_create(
-                            force=user.force, grade=grade, defaults={"minutes": minutes}
-                        )
-                record(
-                    user,
-                    Category.ALTERATION,
-                    "targets.saved",
-                    object_type="inbox.responsetarget",
-                    object_id="*",
-                    justification=str(wanted),
-                )
+            check_set_targets(user, wanted)
             messages.success(request, "Targets saved: new messages follow them at once.")
             return redirect("inbox:targets")
     rows = [(g, label, current.get(g)) for g, label in Grade.choices]

@@ -20,6 +20,7 @@ from beatdesk.inbox.actions import do_retry_payload
 from beatdesk.inbox.models import InboundPayload
 from beatdesk.monitoring.collect import do_reread_item
 from beatdesk.monitoring.models import UnreadableItem
+from beatdesk.networks.actions import check_set_credentials
 from beatdesk.networks.base import PayloadError
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import CONNECTORS
@@ -210,18 +211,7 @@ def credentials(request: HttpRequest, pk: int) -> HttpResponse:
             elif field.required and not stored.get(field.name):
                 errors.append(f"{field.label} is needed")
         if not errors:
-            with transaction.atomic():
-                account.set_credentials(updated)
-                account.save(update_fields=["credentials_encrypted"])
-                # Which fields changed, never their values.
-                changed = sorted(k for k in updated if updated.get(k) != stored.get(k))
-                record(
-                    user,
-                    Category.ALTERATION,
-                    "account.credentials_set",
-                    account,
-                    justification="changed: " + (", ".join(changed) or "nothing"),
-                )
+            check_set_credentials(user, account, updated)
             messages.success(request, f"{account} is connected. Secrets are stored encrypted.")
             return redirect("networks:health")
     rows = [
