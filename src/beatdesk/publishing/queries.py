@@ -175,6 +175,26 @@ def replies_to(user: User, posts: list[Post]) -> QuerySet[Message]:
     )
 
 
+def replies_drafted(user: User, message: Message) -> QuerySet[Post]:
+    """The replies written to a message this person has opened (through access_message), for
+    the roles that see drafts; none for the others."""
+    if not may_read_posts(user):
+        return Post.objects.none()
+    return Post.objects.filter(in_reply_to=message, force=user.force)
+
+
+def promised_replies(user: User) -> QuerySet[Post]:
+    """Replies not yet out to the messages this person may see: what the desk has promised
+    (the hand-over); none for the roles that do not see drafts."""
+    if not may_read_posts(user):
+        return Post.objects.none()
+    return Post.objects.filter(
+        force=user.force,
+        in_reply_to__in=visible_messages(user).values("pk"),
+        status__in=["awaiting_approval", "scheduled", "sending", "failed", "draft"],
+    )
+
+
 def our_post_answered(message: Message) -> Post | None:
     """The force's own post that an inbox message replies to, if it is one of ours."""
     if not message.reply_to_external_id:
