@@ -180,7 +180,7 @@ def replies_drafted(user: User, message: Message) -> QuerySet[Post]:
     the roles that see drafts; none for the others."""
     if not may_read_posts(user):
         return Post.objects.none()
-    return Post.objects.filter(in_reply_to=message, force=user.force)
+    return Post.objects.filter(in_reply_to__in=visible_messages(user).filter(pk=message.pk))
 
 
 def promised_replies(user: User) -> QuerySet[Post]:
