@@ -3,7 +3,7 @@ failed, each force's own, for supervisors and administrators; every page of them
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
@@ -56,30 +56,28 @@ def dead_letter_counts(user: User) -> dict[int, int]:
     return dict(failed.values_list("account").annotate(n=Count("id")).values_list("account", "n"))
 
 
-def access_dead_letter(user: User, pk: int) -> InboundPayload:
+def _access(user: User, visible: QuerySet[Any], pk: int, object_type: str) -> Any:
     guard(
         user,
         may_read_dead_letters(user),
-        visible_dead_letters(user),
+        visible,
         pk,
-        object_type="inbox.inboundpayload",
+        object_type=object_type,
         refused=REFUSED,
         hidden="the dead letter is another force's",
     )
-    return visible_dead_letters(user).get(pk=pk)
+    return visible.get(pk=pk)
+
+
+def access_dead_letter(user: User, pk: int) -> InboundPayload:
+    found: InboundPayload = _access(user, visible_dead_letters(user), pk, "inbox.inboundpayload")
+    return found
 
 
 def access_unreadable_item(user: User, pk: int) -> UnreadableItem:
-    guard(
-        user,
-        may_read_dead_letters(user),
-        visible_unreadable_items(user),
-        pk,
-        object_type="monitoring.unreadableitem",
-        refused=REFUSED,
-        hidden="the dead letter is another force's",
-    )
-    return visible_unreadable_items(user).select_related("watch").get(pk=pk)
+    visible = visible_unreadable_items(user).select_related("watch")
+    found: UnreadableItem = _access(user, visible, pk, "monitoring.unreadableitem")
+    return found
 
 
 def dead_letters_page(user: User, number: str | None) -> tuple[Page, list[UnreadableItem]]:
