@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from beatdesk.accounts.policy import is_active_staff, may_read_audit, reads_force_wide
-from beatdesk.live.actions import READERS as LIVE_READERS
+from beatdesk.live.queries import READERS as LIVE_READERS
 from beatdesk.publishing.queries import may_read_posts
 
 
