@@ -24,7 +24,8 @@ from beatdesk.networks.bluesky.inbound import BlueskyNetwork, read_cursor
 from beatdesk.networks.bluesky.publish import iso_now, record_key
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import connector
-from beatdesk.publishing import compose, delivery
+from beatdesk.publishing import actions as publishing_actions
+from beatdesk.publishing import delivery
 from beatdesk.publishing.models import Post
 from beatdesk.publishing.sender import do_send, post_options
 
@@ -257,7 +258,7 @@ def test_threads_through_the_desk_never_break(devnet, desk, users):
     ]
     text = " ".join(sentences * 2)
     for attempt in range(10):
-        parts = compose.check_compose(
+        parts = publishing_actions.check_compose(
             users["sgt.hughes"],
             text=f"({attempt + 1}) {text}",
             kind="event",
@@ -280,7 +281,7 @@ def test_threads_through_the_desk_never_break(devnet, desk, users):
 def test_an_interrupted_send_is_recovered_by_its_record_key(devnet, desk, users):
     network = BlueskyNetwork()
     # The PDS took the post but the answer was lost; the worker then died.
-    (taken,) = compose.check_compose(
+    (taken,) = publishing_actions.check_compose(
         users["sgt.hughes"],
         text="Lost answer: the library event is on.",
         kind="event",
@@ -289,7 +290,7 @@ def test_an_interrupted_send_is_recovered_by_its_record_key(devnet, desk, users)
     )
     uri = network.publish(desk, taken.text, post_options(taken))
     # This one never reached the PDS before the worker died.
-    (never,) = compose.check_compose(
+    (never,) = publishing_actions.check_compose(
         users["sgt.hughes"],
         text="Never sent: the surgery is at 6pm.",
         kind="event",
@@ -311,7 +312,7 @@ def test_an_interrupted_send_is_recovered_by_its_record_key(devnet, desk, users)
     assert never.status == Post.Status.SENT
     assert never.external_id.endswith("/" + record_key(post_options(never)))
     # A send that failed after the PDS took it is found, not posted twice.
-    (failed,) = compose.check_compose(
+    (failed,) = publishing_actions.check_compose(
         users["sgt.hughes"],
         text="Timed out: the footpath is open.",
         kind="event",

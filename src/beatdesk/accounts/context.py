@@ -11,7 +11,7 @@ from beatdesk.accounts.policy import (
     may_read_audit,
     reads_force_wide,
 )
-from beatdesk.live.actions import READERS as LIVE_READERS
+from beatdesk.live.queries import READERS as LIVE_READERS
 from beatdesk.publishing.queries import may_read_posts
 
 

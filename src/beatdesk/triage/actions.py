@@ -28,6 +28,7 @@ from beatdesk.triage.tasks import enqueue_reread_abuse
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
+    from beatdesk.triage.forms import RoutingRuleForm
 
 CORRECTING_ROLES = frozenset({Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
 RULE_EDITORS = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
@@ -316,3 +317,51 @@ def check_acknowledge_alert(user: User, alert_id: int) -> Alert:
             alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
             record(user, Category.ALTERATION, "alert.acknowledged", alert.message)
     return alert
+
+
+# -- routing rules -------------------------------------------------------------------------------
+
+
+def _check_rule_editor(user: User, rule_id: object) -> None:
+    if not is_active_staff(user) or user.role not in RULE_EDITORS:
+        refuse(
+            user, "triage.routingrule", rule_id, "only supervisors and administrators edit routing"
+        )
+
+
+def check_save_routing_rule(user: User, form: RoutingRuleForm) -> RoutingRule:
+    """Save a routing rule from its (valid) form, for the editor's own force."""
+    _check_rule_editor(user, form.instance.pk or "new")
+    with transaction.atomic():
+        rule = form.save(commit=False)
+        rule.force = user.force  # type: ignore[assignment]
+        rule.updated_by = user
+        rule.save()
+        form.save_m2m()
+        record(
+            user,
+            Category.ALTERATION,
+            "routing_rule.saved",
+            rule,
+            justification=rule.name,
+            payload=form.cleaned_data
+            | {
+                "areas": [a.pk for a in form.cleaned_data["areas"]],
+                "accounts": [a.pk for a in form.cleaned_data["accounts"]],
+                "team": rule.team_id,
+            },
+        )
+    return rule
+
+
+def check_delete_routing_rule(user: User, instance: RoutingRule) -> None:
+    _check_rule_editor(user, instance.pk)
+    with transaction.atomic():
+        record(
+            user,
+            Category.ERASURE,
+            "routing_rule.deleted",
+            instance,
+            justification=instance.name,
+        )
+        instance.delete()

@@ -14,7 +14,7 @@ from beatdesk.inbox.models import InboundPayload, Message
 from beatdesk.networks import registry
 from beatdesk.networks.actions import do_fetch, fetchable_accounts
 from beatdesk.networks.models import NetworkAccount
-from beatdesk.publishing import compose
+from beatdesk.publishing import actions as publishing_actions
 from beatdesk.publishing.models import Post
 from beatdesk.publishing.tasks import send_post
 from beatdesk.testing.fakenet import FakeNetwork, Request, Response
@@ -175,10 +175,10 @@ def test_a_network_in_its_own_folder_takes_a_message_in_and_a_post_out(
 
     # Out: composed (the network's length rule applies), then sent by the one sender.
     with pytest.raises(ValidationError, match="Too long for Toot"):
-        compose.check_compose(
+        publishing_actions.check_compose(
             users["dana.desk"], text="a " * 150, kind="event", account_ids=[account.pk], send="now"
         )
-    (post,) = compose.check_compose(
+    (post,) = publishing_actions.check_compose(
         users["dana.desk"],
         text="Officers are patrolling Dudley Road tonight; thank you for telling us.",
         kind="event",

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
 
+from beatdesk.accounts.actions import do_set_up
 from beatdesk.accounts.models import Force, Role, User
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.audit.checkpoint import CheckpointError, ensure_signing_key, key_path
@@ -86,6 +87,9 @@ class Command(BaseCommand):
         # An empty home has no tables yet: make them (a no-op when they are there).
         call_command("migrate", interactive=False, verbosity=0)
         made_keys = ensure_keys()
+        for name in made_keys:
+            with transaction.atomic():
+                record_system("setup", Category.ALTERATION, "key.created", justification=name)
         force = Force.objects.order_by("pk").first()
         admin = (
             User.objects.filter(force=force, role=Role.ADMINISTRATOR).order_by("pk").first()
@@ -102,34 +106,13 @@ class Command(BaseCommand):
             self._next_steps(opts["url"])
             return
         answers = self._answers(opts, force)
-        with transaction.atomic():
-            if force is None:
-                force = Force.objects.create(
-                    name=answers["force_name"],
-                    slug=answers["force_slug"],
-                    reference_prefix=answers["reference_prefix"],
-                )
-                record_system(
-                    "setup",
-                    Category.ALTERATION,
-                    "force.created",
-                    force,
-                    payload={"name": force.name, "slug": force.slug},
-                )
-            if User.objects.filter(username=answers["admin_username"]).exists():
-                raise CommandError(f"a user named {answers['admin_username']} already exists")
-            admin = User.objects.create_user(
-                username=answers["admin_username"],
-                email=answers["admin_email"],
-                password=answers["password"],
-                force=force,
-                role=Role.ADMINISTRATOR,
-            )
-            record_system(
-                "setup", Category.ALTERATION, "user.created", admin, payload={"role": admin.role}
-            )
-            for name in made_keys:
-                record_system("setup", Category.ALTERATION, "key.created", justification=name)
+        if User.objects.filter(username=answers["username"]).exists():
+            raise CommandError(f"a user named {answers['username']} already exists")
+        force, admin = do_set_up(
+            force,
+            {k: answers[k] for k in ("name", "slug", "reference_prefix") if k in answers},
+            {k: answers[k] for k in ("username", "email", "password")},
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Set up {force.name} ({force.slug}), case references {force.reference_prefix}-…, "
@@ -155,8 +138,8 @@ class Command(BaseCommand):
     def _answers(self, opts: dict[str, Any], force: Force | None) -> dict[str, str]:
         answers: dict[str, str] = {}
         if force is None:
-            answers["force_name"] = self._ask(opts, "force_name", "Force name")
-            answers["force_slug"] = _check(
+            answers["name"] = self._ask(opts, "force_name", "Force name")
+            answers["slug"] = _check(
                 validate_slug,
                 self._ask(opts, "force_slug", "Short name (letters, digits, -)").lower(),
                 "--force-slug",
@@ -165,11 +148,11 @@ class Command(BaseCommand):
             if not (prefix.isalnum() and len(prefix) <= 8):
                 raise CommandError("--reference-prefix: up to 8 letters or digits, e.g. WM")
             answers["reference_prefix"] = prefix
-        answers["admin_username"] = self._ask(opts, "admin_username", "Administrator's username")
-        answers["admin_email"] = _check(
+        answers["username"] = self._ask(opts, "admin_username", "Administrator's username")
+        answers["email"] = _check(
             validate_email, self._ask(opts, "admin_email", "Administrator's email"), "--admin-email"
         )
-        answers["password"] = self._password(opts, answers["admin_username"])
+        answers["password"] = self._password(opts, answers["username"])
         return answers
 
     def _password(self, opts: dict[str, Any], username: str) -> str:
