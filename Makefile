@@ -54,7 +54,9 @@ interop: system-deps $(VENV)/.installed-dev $(INTEROP_NODE)
 	BEATDESK_HOME=$$(mktemp -d) BEATDESK_INTEROP=1 scripts/with-postgres.sh \
 		$(BIN)/pytest -m interop tests/interop
 
-test: system-deps lint typecheck migrations-check test-sqlite test-postgres
+# The two passes run side by side (one core each), each one's output shown as it ends.
+test: system-deps lint typecheck migrations-check
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 # The long runs: the fault suite at 100,000 messages and the hypothesis suites' longer hunt.
 soak: system-deps $(VENV)/.installed-dev
