@@ -261,9 +261,9 @@ class XrpcClient:
         content_type: str = "",
     ) -> tuple[Session, Reply]:
         """A call with the account's session; a rejected token gets one renewed session."""
-        session = self.session(credentials)
-        try:
-            return session, self.call(
+
+        def attempt(session: Session) -> Reply:
+            return self.call(
                 credentials.service,
                 method,
                 nsid,
@@ -273,20 +273,15 @@ class XrpcClient:
                 content=content,
                 content_type=content_type,
             )
+
+        session = self.session(credentials)
+        try:
+            return session, attempt(session)
         except TokenRejected:
             self.forget(credentials)
         session = self.renew(credentials, session)
         try:
-            return session, self.call(
-                credentials.service,
-                method,
-                nsid,
-                token=session.access_jwt,
-                params=params,
-                body=body,
-                content=content,
-                content_type=content_type,
-            )
+            return session, attempt(session)
         except TokenRejected as exc:
             self.forget(credentials)
             raise NetworkRefused(
