@@ -246,6 +246,7 @@ def _ingest(
                     message.conversation = conversation
                     message.save(force_insert=True)
             except IntegrityError:
+                message = None  # never saved: another delivery stored it first
                 existing = (
                     Message.objects.filter(network=item.network, external_id=item.external_id)
                     .values_list("pk", flat=True)
