@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "beatdesk.core",
+    "beatdesk.demo",
     "beatdesk.accounts",
     "beatdesk.audit",
     "beatdesk.networks",

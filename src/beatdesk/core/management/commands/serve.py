@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from waitress import serve
 
-        from beatdesk.wsgi import application
+        from django.core.wsgi import get_wsgi_application
+
+        application = get_wsgi_application()  # as beatdesk.wsgi makes it
 
         self.stdout.write(f"beatdesk serving on http://{options['host']}:{options['port']}/")
         serve(
