@@ -17,9 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from waitress import serve
-
         from django.core.wsgi import get_wsgi_application
+        from waitress import serve
 
         application = get_wsgi_application()  # as beatdesk.wsgi makes it
 
