@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "beatdesk.core",
     "beatdesk.demo",
+    "beatdesk.operations",
     "beatdesk.accounts",
     "beatdesk.audit",
     "beatdesk.networks",
@@ -216,7 +217,7 @@ BEATDESK_SCHEDULER_RENEW_SECONDS = env_int("BEATDESK_SCHEDULER_RENEW_SECONDS", 5
 BEATDESK_SCHEDULER_LOST_SECONDS = env_int("BEATDESK_SCHEDULER_LOST_SECONDS", 3600)
 # /healthz checks the scheduler's lease too; off for a single machine that runs `beatdesk poll`.
 BEATDESK_HEALTH_SCHEDULER = env_bool("BEATDESK_HEALTH_SCHEDULER", True)
-# /metrics (core/metrics.py): open to these networks (comma-separated CIDRs) or to a
+# /metrics (operations/metrics.py): open to these networks (comma-separated CIDRs) or to a
 # request with "Authorization: Bearer <BEATDESK_METRICS_TOKEN>".
 BEATDESK_METRICS_ALLOW = [
     ipaddress.ip_network(cidr.strip(), strict=False)

@@ -1,7 +1,7 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
-from beatdesk.core.metrics import metrics
+from beatdesk.operations.metrics import metrics
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from beatdesk.core.status import counts
+from beatdesk.operations.status import counts
 
 
 class Command(BaseCommand):
