@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test soak lint typecheck migrations-check test-sqlite test-postgres system-deps clean
+.PHONY: demo test soak lint typecheck migrations-check test-sqlite test-postgres system-deps interop clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,12 +36,27 @@ migrations-check: $(VENV)/.installed-dev
 		BEATDESK_ALLOWED_HOSTS=desk.force.example $(BIN)/beatdesk check --deploy --fail-level WARNING
 
 test-sqlite: $(VENV)/.installed-dev
-	BEATDESK_HOME=$$(mktemp -d) $(BIN)/pytest
+	BEATDESK_HOME=$$(mktemp -d) $(BIN)/pytest -m "not interop"
 
 test-postgres: $(VENV)/.installed-dev
-	BEATDESK_HOME=$$(mktemp -d) scripts/with-postgres.sh $(BIN)/pytest -m "not browser"
+	BEATDESK_HOME=$$(mktemp -d) scripts/with-postgres.sh $(BIN)/pytest -m "not browser and not interop"
 
-test: system-deps lint typecheck migrations-check test-sqlite test-postgres
+# Against the real software, on loopback: Bluesky's development network (@atproto/dev-env,
+# pinned in interop/bluesky/package-lock.json) and Debian's Dovecot. A test harness only:
+# the product never downloads anything when it runs.
+INTEROP_NODE := interop/bluesky/node_modules/.installed
+$(INTEROP_NODE): interop/bluesky/package.json interop/bluesky/package-lock.json
+	cd interop/bluesky && npm_config_build_from_source=true npm ci --no-audit --no-fund \
+		$$([ -f /usr/include/node/node_version.h ] && echo --nodedir=/usr)
+	touch $@
+
+interop: system-deps $(VENV)/.installed-dev $(INTEROP_NODE)
+	BEATDESK_HOME=$$(mktemp -d) BEATDESK_INTEROP=1 scripts/with-postgres.sh \
+		$(BIN)/pytest -m interop tests/interop
+
+# The two passes run side by side (one core each), each one's output shown as it ends.
+test: system-deps lint typecheck migrations-check
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 # The long runs: the fault suite at 100,000 messages and the hypothesis suites' longer hunt.
 soak: system-deps $(VENV)/.installed-dev
@@ -51,4 +66,4 @@ soak: system-deps $(VENV)/.installed-dev
 		$$(find src -name 'test_fuzz_*.py' -o -name 'test_*_hostile.py' | sort)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var interop/bluesky/node_modules

@@ -1,5 +1,6 @@
 """The `beatdesk` command.
 
+beatdesk setup                a new installation: the tables, keys, force and first administrator
 beatdesk demo                 a demo desk with live traffic on http://127.0.0.1:8000
 beatdesk serve                the desk's web server
 beatdesk worker               the background worker (database queue, or RQ with BEATDESK_TASKS=rq)

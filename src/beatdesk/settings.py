@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "beatdesk.core",
+    "beatdesk.demo",
+    "beatdesk.operations",
     "beatdesk.accounts",
     "beatdesk.audit",
     "beatdesk.networks",
@@ -69,6 +71,8 @@ INSTALLED_APPS = [
     "beatdesk.monitoring",
     "beatdesk.stories",
     "beatdesk.live",
+    "beatdesk.sso",
+    "beatdesk.administration",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +151,45 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "inbox:index"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Single sign-on through the force's OpenID Connect provider (sso/, docs/sso.md), with
+# mozilla-django-oidc. On when a client id and the issuer (or the provider's endpoints) are
+# set; without them the sign-in page is password and TOTP only.
+BEATDESK_OIDC_ISSUER = os.environ.get("BEATDESK_OIDC_ISSUER", "").strip().rstrip("/")
+BEATDESK_OIDC_ENDPOINTS = {
+    name: os.environ.get(f"BEATDESK_OIDC_{name.upper()}_ENDPOINT", "").strip()
+    for name in ("authorization", "token", "userinfo", "jwks")
+}
+OIDC_RP_CLIENT_ID = os.environ.get("BEATDESK_OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = given_secret("BEATDESK_OIDC_CLIENT_SECRET") or ""
+BEATDESK_SSO = bool(
+    OIDC_RP_CLIENT_ID
+    and (
+        BEATDESK_OIDC_ISSUER
+        or all(BEATDESK_OIDC_ENDPOINTS[n] for n in ("authorization", "token", "jwks"))
+    )
+)
+BEATDESK_OIDC_NAME = os.environ.get("BEATDESK_OIDC_NAME", "your force account")
+BEATDESK_OIDC_GROUPS_CLAIM = os.environ.get("BEATDESK_OIDC_GROUPS_CLAIM", "groups")
+# The force whose staff sign in through the provider (its slug); unset: the only force.
+BEATDESK_OIDC_FORCE = os.environ.get("BEATDESK_OIDC_FORCE", "")
+# amr values (RFC 8176) that show the provider checked a second factor.
+_MFA_AMR = os.environ.get("BEATDESK_OIDC_MFA_AMR", "mfa,otp,hwk")
+BEATDESK_OIDC_MFA_AMR = frozenset(a.strip() for a in _MFA_AMR.split(",") if a.strip())
+OIDC_RP_SIGN_ALGO = os.environ.get("BEATDESK_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 15
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+# After this many seconds the next page load asks the provider again (prompt=none): a
+# person disabled there, or moved out of every mapped group, is signed out.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env_int("BEATDESK_OIDC_RECHECK_SECONDS", 15 * 60)
+if BEATDESK_SSO:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "beatdesk.sso.backend.SsoBackend"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+        "beatdesk.sso.backend.SsoSessionRefresh",
+    )
+
 # Login throttling for 15 minutes: five failures lock the username from every address,
 # and twenty from one address lock that address (many people may share it).
 AXES_FAILURE_LIMIT = env_int("BEATDESK_LOGIN_FAILURE_LIMIT", 5)
@@ -174,7 +217,7 @@ BEATDESK_SCHEDULER_RENEW_SECONDS = env_int("BEATDESK_SCHEDULER_RENEW_SECONDS", 5
 BEATDESK_SCHEDULER_LOST_SECONDS = env_int("BEATDESK_SCHEDULER_LOST_SECONDS", 3600)
 # /healthz checks the scheduler's lease too; off for a single machine that runs `beatdesk poll`.
 BEATDESK_HEALTH_SCHEDULER = env_bool("BEATDESK_HEALTH_SCHEDULER", True)
-# /metrics (core/metrics.py): open to these networks (comma-separated CIDRs) or to a
+# /metrics (operations/metrics.py): open to these networks (comma-separated CIDRs) or to a
 # request with "Authorization: Bearer <BEATDESK_METRICS_TOKEN>".
 BEATDESK_METRICS_ALLOW = [
     ipaddress.ip_network(cidr.strip(), strict=False)

@@ -1,8 +1,8 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
-from beatdesk.core.metrics import metrics
 from beatdesk.core.views import favicon
+from beatdesk.operations.metrics import metrics
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -15,6 +15,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("accounts/", include("beatdesk.accounts.urls")),
     path("audit/", include("beatdesk.audit.urls")),
+    path("administration/", include("beatdesk.administration.urls")),
     path("triage/", include("beatdesk.triage.urls")),
     path("networks/", include("beatdesk.networks.urls")),
     path("publishing/", include("beatdesk.publishing.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("stories/", include("beatdesk.stories.urls")),
     path("live/", include("beatdesk.live.urls")),
     path("public/", include("beatdesk.publishing.urls_feeds")),
+    path("", include("beatdesk.sso.urls")),
     path("healthz", healthz),
     path("metrics", metrics),
     path("favicon.ico", favicon, name="favicon"),

@@ -100,6 +100,9 @@ UNREADABLE = Record("monitoring.unreadableitem", Scope.FORCE)
 ACCOUNT = Record("networks.networkaccount", Scope.FORCE)
 ROUTING_RULE = Record("triage.routingrule", Scope.FORCE)
 BULK = Record("inbox.bulkoperation", Scope.FORCE)
+USER = Record("accounts.user", Scope.FORCE)
+TEAM = Record("accounts.team", Scope.FORCE)
+AREA = Record("accounts.area", Scope.FORCE)
 
 
 def page(roles: frozenset[str], record: Record | None = None) -> Door:
@@ -134,7 +137,29 @@ DOORS: dict[str, Door] = {
     "accounts:password_reset_sent": PUBLIC,
     "accounts:password_reset_confirm": PUBLIC,
     "accounts:password_reset_complete": PUBLIC,
+    # Single sign-on: off to the provider and back (404 while it is not configured); the
+    # administrator's mapping of the provider's groups.
+    "sso:login": PUBLIC,
+    "sso:callback": PUBLIC,
+    "sso:administration": form(ADMINS),
     "audit:log": page(LEADS),
+    # Administration: users, teams, areas and the force's settings.
+    "administration:index": page(ADMINS),
+    "administration:users": page(ADMINS),
+    "administration:invite": form(ADMINS),
+    "administration:import": form(ADMINS),
+    "administration:user": form(ADMINS, USER),
+    "administration:reset_second_factor": act(ADMINS, USER),
+    "administration:set_enabled": act(ADMINS, USER),
+    "administration:reinvite": act(ADMINS, USER),
+    "administration:accept": PUBLIC,  # the one-time token in the link is its key
+    "administration:teams": page(ADMINS),
+    "administration:team_new": form(ADMINS),
+    "administration:team": form(ADMINS, TEAM),
+    "administration:areas": page(ADMINS),
+    "administration:area_new": form(ADMINS),
+    "administration:area": form(ADMINS, AREA),
+    "administration:force": form(ADMINS),
     # Triage.
     "triage:alerts": page(STAFF),
     "triage:acknowledge": act(STAFF, ALERT),
@@ -213,8 +238,7 @@ DOORS: dict[str, Door] = {
     "public:widget": PUBLIC,
     "contact": PUBLIC,
     "intake_api": PUBLIC,
-    "x_webhook": PUBLIC,
-    "meta_webhook": PUBLIC,
+    "webhook": PUBLIC,
     "healthz": PUBLIC,
     "favicon": PUBLIC,
     # Prometheus: by address (BEATDESK_METRICS_ALLOW) or bearer token, not by role; no
@@ -236,6 +260,7 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("triage:rules", "Routing"),
     ("networks:health", "Channels"),
     ("audit:log", "Audit log"),
+    ("administration:index", "Administration"),
 )
 
 

@@ -30,5 +30,10 @@ def may_read_audit(user: User) -> bool:
     return is_active_staff(user) and user.role in AUDIT_READERS
 
 
+def is_administrator(user: User) -> bool:
+    """Users, teams, areas and the force's settings are the administrators' alone."""
+    return is_active_staff(user) and user.role == Role.ADMINISTRATOR
+
+
 def team_ids(user: User) -> set[int]:
     return set(user.teams.values_list("id", flat=True))

@@ -26,7 +26,9 @@ def on_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> No
         UserSession.objects.get_or_create(
             session_key=request.session.session_key, defaults={"user": user}
         )
-        record(user, Category.AUTHENTICATION, "login.password", user)
+        # Through the identity provider, or with the desk's own password.
+        how = "sso" if getattr(user, "backend", "").startswith("beatdesk.sso.") else "password"
+        record(user, Category.AUTHENTICATION, f"login.{how}", user)
 
 
 @receiver(user_login_failed)

@@ -28,7 +28,12 @@ from django_otp.models import VerifyNotAllowed
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from beatdesk.accounts.access import refuse
+from beatdesk.accounts.actions import (
+    check_shift,
+    do_change_password,
+    do_enrolment_device,
+    do_second_factor_passed,
+)
 from beatdesk.accounts.models import User
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.accounts.signals import end_sessions
@@ -46,6 +51,11 @@ class LoginView(auth_views.LoginView):
         if self.request.user.is_authenticated:
             return resolve_url(landing(self.request.user))  # type: ignore[arg-type]
         return super().get_default_redirect_url()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sso_name"] = settings.BEATDESK_OIDC_NAME if settings.BEATDESK_SSO else ""
+        return context
 
 
 def _demo_code(device: TOTPDevice) -> str | None:
@@ -87,9 +97,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
     if device is None:
-        device, _ = TOTPDevice.objects.get_or_create(
-            user=user, confirmed=False, defaults={"name": "Authenticator app"}
-        )
+        device = do_enrolment_device(user)
     error = ""
     if request.method == "POST":
         token = request.POST.get("token", "").strip().replace(" ", "")
@@ -98,13 +106,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         if not allowed and why and why.get("reason") is VerifyNotAllowed.N_FAILED_ATTEMPTS:
             error = "Too many wrong codes in a row: wait a few seconds, then enter the current one."
         elif device.verify_token(token):
-            with transaction.atomic():
-                if enrolling:
-                    device.confirmed = True
-                    device.save(update_fields=["confirmed"])
-                    record(user, Category.AUTHENTICATION, "second_factor.enrolled", user)
-                otp_login(request, device)
-                record(user, Category.AUTHENTICATION, "login.second_factor", user)
+            do_second_factor_passed(user, device, enrolling=enrolling)
+            otp_login(request, device)
             messages.success(request, f"Signed in as {user.display_name}.")
             return redirect(safe_next(request, request.GET.get("next"), landing(user)))
         with transaction.atomic():
@@ -135,13 +138,8 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def shift(request: HttpRequest) -> HttpResponse:
     """Going on or off shift: auto-assignment only gives work to people on shift."""
     user: User = request.user  # type: ignore[assignment]
-    if request.method == "POST" and not user.is_staff_role:
-        refuse(user, "accounts.user", user.pk, "only the desk's staff go on and off shift")
     if request.method == "POST":
-        with transaction.atomic():
-            user.on_shift = request.POST.get("on_shift") == "1"
-            user.save(update_fields=["on_shift"])
-            record(user, Category.ALTERATION, "shift.on" if user.on_shift else "shift.off", user)
+        check_shift(user, request.POST.get("on_shift") == "1")
         messages.success(
             request,
             "You are on shift: new messages come to you as you have room."
@@ -159,9 +157,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            with transaction.atomic():
-                form.save()
-                record(user, Category.ALTERATION, "password.changed", user)
+            do_change_password(user, form)
             update_session_auth_hash(request, form.user)
             messages.success(request, "Your password has been changed.")
             return redirect(landing(user))

@@ -23,6 +23,24 @@ def id_range(ids: list[int]) -> str:
     return f"{min(ids)}..{max(ids)}"
 
 
+def force_of(obj: models.Model | None) -> int | None:
+    """The force a record belongs to, where it says so itself (no query is made)."""
+    if obj is None:
+        return None
+    if obj._meta.label_lower == "accounts.force":
+        return int(obj.pk)
+    force_id = getattr(obj, "force_id", None)
+    if force_id is not None:
+        return int(force_id)
+    # A message by its account, an entry by its event, a watch by its operation: only when
+    # already loaded with the record.
+    for parent in ("account", "event", "operation", "watch", "message"):
+        loaded = obj._state.fields_cache.get(parent)
+        if isinstance(loaded, models.Model):
+            return force_of(loaded)
+    return None
+
+
 def _object_ref(obj: models.Model | None) -> tuple[str, str]:
     if obj is None:
         return "", ""
@@ -44,9 +62,11 @@ def record(
     """Append an event for something a person did (or tried to do)."""
     if obj is not None:
         object_type, object_id = _object_ref(obj)
+    force_id = force_of(obj)
     if actor is not None and actor.is_authenticated and actor.pk is not None:
         actor_id: int | None = actor.pk
         label = f"user:{actor.pk}"
+        force_id = actor.force_id or force_id
     else:
         actor_id, label = None, "anonymous"
     return chain.append(
@@ -59,6 +79,7 @@ def record(
         justification=justification,
         recipient=recipient,
         payload=payload,
+        force_id=force_id,
     )
 
 
@@ -72,8 +93,10 @@ def record_system(
     object_id: str = "",
     justification: str = "",
     payload: Any = None,
+    force_id: int | None = None,
 ) -> AuditEvent:
-    """Append an event for something the system did by itself (ingestion, routing, …)."""
+    """Append an event for something the system did by itself (ingestion, routing, …); its
+    force is the record's own, or the one given."""
     if obj is not None:
         object_type, object_id = _object_ref(obj)
     return chain.append(
@@ -85,6 +108,7 @@ def record_system(
         object_id=object_id,
         justification=justification,
         payload=payload,
+        force_id=force_id if force_id is not None else force_of(obj),
     )
 
 
@@ -100,7 +124,15 @@ def record_system_each(
     label = f"system:{component}"
     return chain.append_many(
         [
-            chain.Entry(label, category, action, None, *_object_ref(obj), justification)
+            chain.Entry(
+                label,
+                category,
+                action,
+                None,
+                *_object_ref(obj),
+                justification,
+                force_id=force_of(obj),
+            )  # fmt: skip
             for obj in objs
         ]
     )

@@ -23,6 +23,11 @@ existing logs verify unchanged and `audit verify` names the one broken sequence.
   as any other; until then it is only in the table, and `audit verify` reports how many
   events are unsealed and how old the oldest is.
 
+The force column (whose event it is) is outside the hash: events written before it existed
+were given their actor's force by a migration, and covering it would have meant rehashing
+the chain and breaking every signed checkpoint. It scopes reading; the append-only trigger
+refuses changing it like any other column.
+
 On SQLite a writer holds the whole database for its transaction (BEGIN IMMEDIATE), so an
 event is sealed as it is written, as before.
 """
@@ -110,6 +115,7 @@ class Entry:
     justification: str = ""
     recipient: str = ""
     payload: Any = None
+    force_id: int | None = None
 
 
 def append(
@@ -123,11 +129,12 @@ def append(
     justification: str = "",
     recipient: str = "",
     payload: Any = None,
+    force_id: int | None = None,
 ) -> AuditEvent:
     """Append one event. Must run inside the transaction of the change it records."""
     entry = Entry(
         actor_label, category, action, actor_id, object_type, str(object_id), justification,
-        recipient, payload,
+        recipient, payload, force_id,
     )  # fmt: skip
     return append_many([entry])[0]
 
@@ -150,6 +157,7 @@ def append_many(entries: list[Entry]) -> list[AuditEvent]:
         AuditEvent(
             occurred_at=at,
             actor_id=entry.actor_id,
+            force_id=entry.force_id,
             actor_label=entry.actor_label,
             category=entry.category,
             action=entry.action,

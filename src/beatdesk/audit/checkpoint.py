@@ -76,6 +76,11 @@ def _private_key(create: bool) -> Ed25519PrivateKey:
     return _load(path.read_bytes(), str(path))
 
 
+def ensure_signing_key() -> None:
+    """Make the signing key now (beatdesk setup), not at the first checkpoint."""
+    _private_key(create=True)
+
+
 def _load(pem: bytes, where: str) -> Ed25519PrivateKey:
     try:
         loaded = serialization.load_pem_private_key(pem, password=None)

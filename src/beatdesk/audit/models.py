@@ -40,6 +40,18 @@ class AuditEvent(models.Model):
         related_name="+",
         db_constraint=False,
     )
+    # Whose event it is: the actor's force, or the force of the record a system event names.
+    # A scope for reading (each force's administrators see their own), not part of what the
+    # event says: it is outside the hash (see chain.py); on PostgreSQL the append-only
+    # trigger refuses any change to it as to every other column.
+    force = models.ForeignKey(
+        "accounts.Force",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
     actor_label = models.CharField(
         max_length=64, help_text="'user:<id>', 'system:<component>' or 'anonymous'."
     )

@@ -79,9 +79,9 @@ def _recover_posts() -> str:
 
 
 def _appeal_reminders() -> str:
-    from beatdesk.publishing.delivery import remind_due_appeals
+    from beatdesk.publishing.actions import do_remind_due_appeals
 
-    return f"{remind_due_appeals()} reminded"
+    return f"{do_remind_due_appeals()} reminded"
 
 
 def _scheduled_posts() -> str:

@@ -12,19 +12,25 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
-from beatdesk.audit.actions import Category, record_system
+from beatdesk.accounts.access import refuse
+from beatdesk.accounts.models import Role
+from beatdesk.accounts.policy import is_active_staff
+from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
 from beatdesk.core.sql import insert_new, insert_returning, update_many
 from beatdesk.core.text import decoded, exact_bytes, is_storable, storable
-from beatdesk.inbox.models import Conversation, InboundPayload, Message
+from beatdesk.inbox.models import Conversation, InboundPayload, Message, ResponseTarget
 from beatdesk.networks.base import Inbound, PayloadError
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import UnknownNetwork, connector
+
+if TYPE_CHECKING:
+    from beatdesk.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +246,7 @@ def _ingest(
                     message.conversation = conversation
                     message.save(force_insert=True)
             except IntegrityError:
+                message = None  # never saved: another delivery stored it first
                 existing = (
                     Message.objects.filter(network=item.network, external_id=item.external_id)
                     .values_list("pk", flat=True)
@@ -479,3 +486,30 @@ def do_read_stranded(payload: InboundPayload) -> Received:
     if payload.status != InboundPayload.Status.RECEIVED:
         return Received(payload.pk, payload.status, payload.message_id)
     return _ingest(payload.account, payload, None)
+
+
+# -- response targets ----------------------------------------------------------------------------
+
+TARGET_SETTERS = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
+
+
+def check_set_targets(user: User, wanted: dict[int, int | None]) -> None:
+    """The force's response target (minutes) per grade; None removes a grade's target."""
+    if user.role not in TARGET_SETTERS or not is_active_staff(user):
+        refuse(user, "inbox.responsetarget", "*", "only supervisors set response targets")
+    with transaction.atomic():
+        for grade, minutes in wanted.items():
+            if minutes is None:
+                ResponseTarget.objects.filter(force=user.force, grade=grade).delete()
+            else:
+                ResponseTarget.objects.update_or_create(
+                    force=user.force, grade=grade, defaults={"minutes": minutes}
+                )
+        record(
+            user,
+            Category.ALTERATION,
+            "targets.saved",
+            object_type="inbox.responsetarget",
+            object_id="*",
+            justification=str(wanted),
+        )

@@ -4,14 +4,17 @@ from django import forms
 from django.db.models import QuerySet
 
 from beatdesk.accounts.models import Area
-from beatdesk.networks.models import NetworkAccount, NetworkKind
+from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.registry import network_choices
 from beatdesk.triage.models import ContactType, Grade
 
 
+def _networks() -> list[tuple[str, str]]:
+    return [("", "All networks"), *network_choices()]
+
+
 class InboxFilterForm(forms.Form):
-    network = forms.ChoiceField(
-        choices=[("", "All networks"), *NetworkKind.choices], required=False
-    )
+    network = forms.ChoiceField(choices=_networks, required=False)
     account = forms.ModelChoiceField(
         queryset=NetworkAccount.objects.none(), required=False, empty_label="All accounts"
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import models
 
 from beatdesk.accounts.models import Area, Team
-from beatdesk.networks.models import NetworkAccount, NetworkKind
+from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.registry import network_choices
 
 
 class InboundPayload(models.Model):
@@ -22,7 +23,7 @@ class InboundPayload(models.Model):
         OWN = "own", "The force's own post, not taken in"
         FAILED = "failed", "Could not be read"
 
-    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    network = models.CharField(max_length=16, choices=network_choices)
     account = models.ForeignKey(NetworkAccount, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(
         help_text="The delivery as text; where its bytes were not storable text (not UTF-8, "
@@ -55,7 +56,7 @@ class Conversation(models.Model):
     It is a conversation, not a profile of the person.
     """
 
-    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    network = models.CharField(max_length=16, choices=network_choices)
     account = models.ForeignKey(NetworkAccount, on_delete=models.PROTECT, related_name="+")
     thread_key = models.CharField(max_length=200)
     started_at = models.DateTimeField()
@@ -77,11 +78,11 @@ class Message(models.Model):
     normalised from whichever network it came through. Stored once per (network, external id).
     """
 
-    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    network = models.CharField(max_length=16, choices=network_choices)
     external_id = models.CharField(max_length=200)
     via = models.CharField(
         max_length=16,
-        choices=NetworkKind.choices,
+        choices=network_choices,
         help_text="The connector that delivered it (replay for recorded traffic).",
     )
     account = models.ForeignKey(NetworkAccount, on_delete=models.PROTECT, related_name="messages")

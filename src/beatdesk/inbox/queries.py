@@ -13,7 +13,7 @@ from beatdesk.accounts.access import hide, refuse
 from beatdesk.accounts.policy import is_active_staff, reads_force_wide, team_ids
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.digest import digest_of
-from beatdesk.inbox.models import Message
+from beatdesk.inbox.models import BulkOperation, Message
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -28,6 +28,13 @@ def visible_messages(user: User) -> QuerySet[Message]:
         return mine
     teams = team_ids(user)
     return mine.filter(Q(team_id__in=teams) | Q(account__owning_team_id__in=teams))
+
+
+def visible_bulk_operations(user: User) -> QuerySet[BulkOperation]:
+    """Bulk changes made in this user's force (one may be undone by whoever may work them)."""
+    if not is_active_staff(user) or user.force_id is None:
+        return BulkOperation.objects.none()
+    return BulkOperation.objects.filter(user__force_id=user.force_id)
 
 
 def access_message(user: User, message_id: int, *, purpose: str) -> Message:

@@ -15,14 +15,16 @@ from beatdesk.accounts.models import Area, User
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.redirects import safe_next
+from beatdesk.inbox.actions import check_set_targets
 from beatdesk.inbox.forms import InboxFilterForm
-from beatdesk.inbox.models import BulkOperation, Message
+from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import (
     InboxFilter,
     access_message,
     audit_list_view,
     inbox_page,
     thread_of,
+    visible_bulk_operations,
     visible_messages,
 )
 from beatdesk.networks.models import NetworkAccount
@@ -133,10 +135,12 @@ def _filled_templates(message: Message, user: User) -> list[dict[str, str]]:
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     message = access_message(user, pk, purpose="opened from the inbox")
-    from beatdesk.publishing.models import Post
+    from beatdesk.publishing.queries import replies_drafted
     from beatdesk.publishing.replies import LIMITS
     from beatdesk.triage.actions import CORRECTING_ROLES
     from beatdesk.triage.models import ContactType, Grade
+
+    drafted = replies_drafted(user, message)
 
     return render(
         request,
@@ -154,15 +158,11 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "outcomes": Message.Outcome.choices,
             "contact_types": ContactType.choices,
             "grades": Grade.choices,
-            "drafted_replies": Post.objects.filter(in_reply_to=message)
-            .select_related("author")
-            .order_by("created_at"),
+            "drafted_replies": drafted.select_related("author").order_by("created_at"),
             "can_approve": user.role in ("supervisor", "administrator"),
             "templates": _filled_templates(message, user),
             "limit": LIMITS.get(message.account.kind),
-            "draft_text": next(
-                (p.text for p in Post.objects.filter(in_reply_to=message, status="draft")), ""
-            ),
+            "draft_text": next((p.text for p in drafted.filter(status="draft")), ""),
         },
     )
 
@@ -284,7 +284,7 @@ def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
     guard(
         user,
         is_active_staff(user) and user.role in MESSAGE_WRITERS,
-        BulkOperation.objects.filter(user__force_id=user.force_id or 0),
+        visible_bulk_operations(user),
         pk,
         object_type="inbox.bulkoperation",
         refused="this role does not work messages",
@@ -306,7 +306,7 @@ def handover(request: HttpRequest) -> HttpResponse:
     from beatdesk.cases.queries import visible_cases
     from beatdesk.core.clock import now
     from beatdesk.inbox.queries import queue, queue_counts
-    from beatdesk.publishing.models import Post
+    from beatdesk.publishing.queries import promised_replies
 
     user: User = request.user  # type: ignore[assignment]
     if not is_active_staff(user):
@@ -319,10 +319,7 @@ def handover(request: HttpRequest) -> HttpResponse:
     )
     breached = queue(user, "breached").select_related("triage", "account")
     promised = (
-        Post.objects.filter(
-            in_reply_to__in=visible_messages(user).values("pk"),
-            status__in=["awaiting_approval", "scheduled", "sending", "failed", "draft"],
-        )
+        promised_replies(user)
         .select_related("in_reply_to", "author", "account")
         .order_by("created_at")
     )
@@ -373,22 +370,7 @@ def targets(request: HttpRequest) -> HttpResponse:
             else:
                 errors.append(f"grade {grade}: minutes, a whole number up to 43200")
         if not errors:
-            with transaction.atomic():
-                for grade, minutes in wanted.items():
-                    if minutes is None:
-                        ResponseTarget.objects.filter(force=user.force, grade=grade).delete()
-                    else:
-                        ResponseTarget.objects.update_or_create(
-                            force=user.force, grade=grade, defaults={"minutes": minutes}
-                        )
-                record(
-                    user,
-                    Category.ALTERATION,
-                    "targets.saved",
-                    object_type="inbox.responsetarget",
-                    object_id="*",
-                    justification=str(wanted),
-                )
+            check_set_targets(user, wanted)
             messages.success(request, "Targets saved: new messages follow them at once.")
             return redirect("inbox:targets")
     rows = [(g, label, current.get(g)) for g, label in Grade.choices]

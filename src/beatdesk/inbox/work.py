@@ -17,6 +17,8 @@ from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
 from beatdesk.inbox.models import Escalation, Message
 from beatdesk.inbox.queries import visible_messages
+from beatdesk.networks.base import NetworkRefused, NotSupported, TransientError
+from beatdesk.networks.registry import known
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -124,18 +126,14 @@ def check_close(user: User, message_id: int, outcome: str, reference: str = "") 
 
 def _hide_on_network(user: User, message: Message) -> None:
     """Hide an abusive comment where the network lets a page do it (Facebook, Instagram)."""
-    from beatdesk.networks.base import NetworkRefused, TransientError
-    from beatdesk.networks.registry import UnknownNetwork, connector
-
-    try:
-        hide = getattr(connector(message.account.kind), "hide_comment", None)
-    except UnknownNetwork:
-        hide = None
-    if hide is None or message.account.kind != message.network:
+    network = known(message.account.kind)
+    if network is None or not network.can_hide_comments:
         return  # the network has no hiding for a page: the outcome records the decision
+    if message.account.kind != message.network:
+        return  # a recorded message (replay) was never on this account's network
     try:
-        hide(message.account, message.external_id)
-    except (NetworkRefused, TransientError) as exc:
+        network.hide_comment(message.account, message.external_id)
+    except (NetworkRefused, TransientError, NotSupported) as exc:
         raise ValidationError(f"the network did not hide it: {exc}") from exc
     with transaction.atomic():
         record(

@@ -8,8 +8,6 @@ rules (what may follow awaiting approval) live in one place here.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -20,8 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, QuerySet
 
-from beatdesk.accounts.access import guard, refuse
-from beatdesk.accounts.models import Role
+from beatdesk.accounts.access import refuse
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
@@ -33,6 +30,8 @@ from beatdesk.live.entries import (
     redact_entry,
 )
 from beatdesk.live.models import LiveEntry, LiveEvent
+from beatdesk.live.queries import MANAGERS, access_event, token_digest
+from beatdesk.networks.registry import kinds
 from beatdesk.publishing.checks import LIMITS, count_characters
 from beatdesk.publishing.models import Post
 
@@ -40,56 +39,16 @@ if TYPE_CHECKING:
     from beatdesk.accounts.models import Force, User
     from beatdesk.networks.models import NetworkAccount
 
-# Who runs a live event: creates it, imports the log, approves, edits and holds back posts.
-MANAGERS = frozenset({Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
-# Who may read an event's summary.
-READERS = MANAGERS | {Role.ANALYST}
-PUBLISHABLE = ("mastodon", "bluesky", "x", "facebook")
-
-
-# -- access ------------------------------------------------------------------------------------
-
-
-def events_for(user: User) -> QuerySet[LiveEvent]:
-    if not is_active_staff(user) or user.role not in READERS:
-        return LiveEvent.objects.none()
-    return LiveEvent.objects.filter(force=user.force)
-
-
-def access_event(user: User, event_id: int, *, manage: bool = False) -> LiveEvent:
-    """The event, for this user to read (or, with manage, to run); refused and audited if not."""
-    guard(
-        user,
-        is_active_staff(user) and user.role in (MANAGERS if manage else READERS),
-        events_for(user),
-        event_id,
-        object_type="live.liveevent",
-        refused="this role does not run live events",
-        hidden="the live event is another force's",
-    )
-    return events_for(user).get(pk=event_id)
-
 
 # -- the intake token ------------------------------------------------------------------------
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_matches(event: LiveEvent, token: str) -> bool:
-    """Whether `token` is the event's command-and-control token (compared in constant time)."""
-    if not event.intake_token_hash or not token:
-        return False
-    return hmac.compare_digest(_digest(token), event.intake_token_hash)
 
 
 def do_new_token(event: LiveEvent, actor: User | None) -> str:
     """A new intake token; the old one stops working. Returned once, kept only as a digest."""
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        LiveEvent.objects.filter(pk=event.pk).update(intake_token_hash=_digest(token))
-        event.intake_token_hash = _digest(token)
+        LiveEvent.objects.filter(pk=event.pk).update(intake_token_hash=token_digest(token))
+        event.intake_token_hash = token_digest(token)
         _record(actor, Category.ALTERATION, "live.token_issued", event)
     return token
 
@@ -108,7 +67,9 @@ def event_accounts(force: Force) -> QuerySet[NetworkAccount]:
     """The force's accounts a live stream may post from."""
     from beatdesk.networks.models import NetworkAccount
 
-    return NetworkAccount.objects.filter(force=force, is_active=True, kind__in=PUBLISHABLE)
+    return NetworkAccount.objects.filter(
+        force=force, is_active=True, kind__in=kinds("starts_posts")
+    )
 
 
 def check_create_event(

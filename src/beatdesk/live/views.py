@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,12 +16,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.models import User
-from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
-from beatdesk.live import actions
+from beatdesk.live import actions, queries
 from beatdesk.live.entries import LONDON, EntryError, read_entry
 from beatdesk.live.models import LiveEntry, LiveEvent
-from beatdesk.live.queries import replies_filter, summarise
 from beatdesk.networks.base import PayloadError, read_json
 from beatdesk.publishing.models import Post
 
@@ -37,16 +34,13 @@ def _user(request: HttpRequest) -> User:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if user.role not in actions.READERS:
-        from beatdesk.accounts.access import refuse
-
-        refuse(user, "live.liveevent", "list", "this role does not see live events")
+    queries.check_events_page(user, "list")
     return render(
         request,
         "live/index.html",
         {
-            "events": actions.events_for(user),
-            "can_manage": user.role in actions.MANAGERS,
+            "events": queries.visible_events(user),
+            "can_manage": user.role in queries.MANAGERS,
             "now": now(),
         },
     )
@@ -84,10 +78,8 @@ def new(request: HttpRequest) -> HttpResponse:
             messages.error(request, "; ".join(exc.messages))
         else:
             return render(request, "live/token.html", {"event": event, "token": token})
-    elif user.role not in actions.MANAGERS:
-        from beatdesk.accounts.access import refuse
-
-        refuse(user, "live.liveevent", "new", "this role does not run live events")
+    else:
+        queries.check_events_page(user, "new", manage=True)
     return render(request, "live/new.html", context)
 
 
@@ -95,31 +87,15 @@ def new(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, event_id: int) -> HttpResponse:
     """The event's summary: entries, posts by state, replies, followers, a chart by hour."""
     user = _user(request)
-    event = actions.access_event(user, event_id)
-    summary = summarise(event)
-    from beatdesk.inbox.queries import visible_messages
-
-    replies = list(
-        visible_messages(user)
-        .filter(replies_filter(event))
-        .select_related("account")
-        .order_by("-received_at")[:10]
-    )
-    if replies:
-        with transaction.atomic():
-            record(
-                user,
-                Category.CONSULTATION,
-                "live.replies_viewed",
-                event,
-                justification=f"{len(replies)} replies on the event page",
-            )
+    event = queries.access_event(user, event_id, purpose="live event summary")
+    summary = queries.summarise(event)
+    replies = queries.event_replies(user, event)
     chart = {
         "hours": [int(h.timestamp()) for h, _, _ in summary.per_hour],
         "entries": [n for _, n, _ in summary.per_hour],
         "replies": [n for _, _, n in summary.per_hour],
     }
-    recent = event.entries.prefetch_related("posts__account").order_by("-number")[:20]
+    recent = queries.recent_entries(event)
     return render(
         request,
         "live/detail.html",
@@ -129,7 +105,7 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "replies": replies,
             "chart": chart,
             "recent": recent,
-            "can_manage": user.role in actions.MANAGERS,
+            "can_manage": user.role in queries.MANAGERS,
         },
     )
 
@@ -139,22 +115,9 @@ def approvals(request: HttpRequest, event_id: int) -> HttpResponse:
     """Entries awaiting approval, oldest first, a page at a time, with the log line each came
     from (personal data: the view is audited)."""
     user = _user(request)
-    event = actions.access_event(user, event_id, manage=True)
-    waiting = (
-        event.entries.filter(posts__status=Post.Status.AWAITING_APPROVAL)
-        .distinct()
-        .order_by("number")
-    )
-    page = list(waiting[:APPROVAL_PAGE])
-    if page:
-        with transaction.atomic():
-            record(
-                user,
-                Category.CONSULTATION,
-                "live.entries_viewed",
-                event,
-                justification=f"approval queue, entries {page[0].number}-{page[-1].number}",
-            )
+    event = queries.access_event(user, event_id, manage=True)
+    waiting = queries.awaiting_entries(event)
+    page = queries.approval_page(user, event, APPROVAL_PAGE)
     kinds = sorted({a.kind for a in event.accounts.all()})
     rows = [(entry, _findings(entry.text, kinds, event)) for entry in page]
     return render(
@@ -184,8 +147,8 @@ def _findings(text: str, kinds: list[str], event: LiveEvent) -> list[Any]:
 def waiting(request: HttpRequest, event_id: int) -> HttpResponse:
     """How many entries await approval, polled by the approval page so new ones from the
     command-and-control system are noticed without reloading."""
-    event = actions.access_event(_user(request), event_id, manage=True)
-    count = event.entries.filter(posts__status=Post.Status.AWAITING_APPROVAL).distinct().count()
+    event = queries.access_event(_user(request), event_id, manage=True)
+    count = queries.awaiting_entries(event).count()
     raw = request.GET.get("shown", "")
     shown = int(raw) if raw.isdigit() else 0
     return render(
@@ -235,7 +198,7 @@ def edit(request: HttpRequest, event_id: int, entry_id: int) -> HttpResponse:
 @require_POST
 def new_token(request: HttpRequest, event_id: int) -> HttpResponse:
     user = _user(request)
-    event = actions.access_event(user, event_id, manage=True)
+    event = queries.access_event(user, event_id, manage=True)
     token = actions.do_new_token(event, user)
     return render(request, "live/token.html", {"event": event, "token": token})
 
@@ -249,7 +212,7 @@ def upload(request: HttpRequest, event_id: int) -> HttpResponse:
     from beatdesk.live.importing import LogError, read_log
 
     user = _user(request)
-    event = actions.access_event(user, event_id, manage=True)
+    event = queries.access_event(user, event_id, manage=True)
     upload = request.FILES.get("log")
     if upload is None:
         messages.error(request, "choose the incident log (a .csv file)")
@@ -291,17 +254,8 @@ def intake(request: HttpRequest, event_id: int) -> JsonResponse:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return _problem(401, "send the event's intake token as 'Authorization: Bearer TOKEN'")
-    event = LiveEvent.objects.filter(pk=event_id).first()
-    if event is None or not actions.token_matches(event, token.strip()):
-        if event is not None:
-            with transaction.atomic():
-                record_system(
-                    "live-intake",
-                    Category.AUTHORIZATION,
-                    "live.intake_refused",
-                    event,
-                    justification="wrong bearer token",
-                )
+    event = queries.access_intake_event(event_id, token.strip())
+    if event is None:
         return _problem(403, "this token is not the intake token of that event")
     try:
         body = read_json(request.body or b"null", "the body")

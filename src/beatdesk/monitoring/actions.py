@@ -7,7 +7,6 @@ event in the same transaction. Collection itself is in monitoring.collect.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +24,11 @@ from beatdesk.monitoring.queries import may_decide, may_propose
 from beatdesk.monitoring.rules import watch_problems
 from beatdesk.monitoring.signals import posts_collected
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.registry import known
+from beatdesk.networks.search import FoundPost
 
 if TYPE_CHECKING:
     from beatdesk.cases.models import Case
-
-# Networks searched with a force account's access; feeds and replays need none.
-NEEDS_ACCOUNT = frozenset({"mastodon", "bluesky", "x"})
 
 
 # --- operations ---------------------------------------------------------------------------
@@ -143,9 +141,16 @@ class WatchFields:
     account: NetworkAccount | None = None
 
 
+def _needs_account(kind: str) -> bool:
+    """Whether the network is searched through one of the force's accounts there (a feed
+    or a replay needs none)."""
+    network = known(kind)
+    return network is not None and network.search_needs_account
+
+
 def _account_problem(fields: WatchFields) -> str:
     account = fields.account
-    if fields.network not in NEEDS_ACCOUNT:
+    if not _needs_account(fields.network):
         return ""
     if account is None:
         return f"A {fields.network} watch searches through one of the force's own accounts there."
@@ -221,7 +226,7 @@ def do_propose_watch(user: User, fields: WatchFields) -> Watch:
             operation=fields.operation,
             name=fields.name.strip(),
             network=fields.network,
-            account=fields.account if fields.network in NEEDS_ACCOUNT else None,
+            account=fields.account if _needs_account(fields.network) else None,
             kind=fields.kind,
             query=fields.query.strip(),
             purpose=fields.purpose.strip(),
@@ -320,19 +325,8 @@ def do_decide(user: User, watch: Watch, status: str, reason: str, action: str) -
 # --- storing collected posts --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CollectedPost:
-    """One public post as a watch collected it: `raw` is the network's JSON for it, verbatim."""
-
-    network: str
-    external_id: str
-    author_handle: str
-    text: str
-    posted_at: dt.datetime
-    raw: str
-    language: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
+# One public post as a watch collected it: `raw` is the network's JSON for it, verbatim.
+CollectedPost = FoundPost
 
 
 def do_store_posts(
@@ -397,10 +391,6 @@ def _new_ids(watch: Watch, fresh: list[CollectedPost], known: set[tuple[str, str
         watch=watch, external_id__in=[p.external_id[:200] for p in fresh]
     ).values_list("id", "network", "external_id")
     return sorted(pk for pk, network, external_id in rows if (network, external_id) not in known)
-
-
-def raw_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 # --- holding and retention ----------------------------------------------------------------

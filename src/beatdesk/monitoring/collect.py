@@ -20,10 +20,17 @@ from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
 from beatdesk.monitoring.actions import do_store_posts
-from beatdesk.monitoring.collectors import Unread, collector_for, reader_for
 from beatdesk.monitoring.models import UnreadableItem, Watch, WatchPost
 from beatdesk.networks.actions import REFUSED_BACKOFF_S, backoff_seconds
-from beatdesk.networks.base import NetworkRefused, PayloadError, RateLimited, TransientError
+from beatdesk.networks.base import (
+    NetworkRefused,
+    NotSupported,
+    PayloadError,
+    RateLimited,
+    TransientError,
+)
+from beatdesk.networks.registry import known
+from beatdesk.networks.search import SearchTerm, Unread
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,8 @@ def do_collect(watch: Watch, *, force: bool = False) -> CollectOutcome:
     if not watch.is_collecting or watch.operation.retention_ended:
         state = "retention ended" if watch.operation.retention_ended else watch.state
         return CollectOutcome(watch.pk, name, "not collecting", detail=state)
-    collector = collector_for(watch.network)
-    if collector is None:
+    network = known(watch.network)
+    if network is None or not network.can_search:
         return CollectOutcome(watch.pk, name, "fed by replay", detail="`beatdesk replay --watch`")
     at = now()
     if not force and watch.next_attempt_at and watch.next_attempt_at > at:
@@ -70,7 +77,9 @@ def do_collect(watch: Watch, *, force: bool = False) -> CollectOutcome:
         return CollectOutcome(watch.pk, name, "waiting", detail=detail)
     failures = watch.consecutive_failures + 1
     try:
-        found = collector(watch)
+        found = network.search(
+            SearchTerm(watch.kind, watch.query, watch.cursor, watch.name, watch.account)
+        )
     except RateLimited as exc:
         wait = backoff_seconds(failures, exc.retry_after)
         _failed(watch, at, f"rate limited: {exc}", wait)
@@ -81,7 +90,7 @@ def do_collect(watch: Watch, *, force: bool = False) -> CollectOutcome:
         wait = backoff_seconds(failures, exc.retry_after)
         _failed(watch, at, str(exc), wait)
         return CollectOutcome(watch.pk, name, "failed", detail=f"{exc}; next try in {wait:.0f}s")
-    except NetworkRefused as exc:
+    except (NetworkRefused, NotSupported) as exc:
         _failed(watch, at, f"refused: {exc}", REFUSED_BACKOFF_S)
         return CollectOutcome(watch.pk, name, "refused", detail=str(exc))
     with transaction.atomic():
@@ -102,7 +111,12 @@ def do_collect(watch: Watch, *, force: bool = False) -> CollectOutcome:
 
 def collect_due_watches() -> list[CollectOutcome]:
     """One round: every watch that collects now, each once (the poller calls this)."""
-    return [do_collect(w) for w in collecting_watches() if collector_for(w.network) is not None]
+    return [do_collect(w) for w in collecting_watches() if _searched(w)]
+
+
+def _searched(watch: Watch) -> bool:
+    network = known(watch.network)
+    return network is not None and network.can_search
 
 
 def keep_unreadable(watch: Watch, unread: list[Unread]) -> list[UnreadableItem]:
@@ -134,11 +148,11 @@ def do_reread_item(item: UnreadableItem) -> str:
     PayloadError when it still cannot be read (the reason is kept)."""
     if item.read_at is not None:
         return "stored"
-    reader = reader_for(item.network)
+    network = known(item.network)
     try:
-        if reader is None:
-            raise PayloadError(f"no collector reads {item.network} items")
-        post = reader(item.body)
+        if network is None or not network.can_search:
+            raise PayloadError(f"no search reads {item.network} items")
+        post = network.read_found(item.body)
     except PayloadError as exc:
         UnreadableItem.objects.filter(pk=item.pk).update(error=str(exc))
         raise

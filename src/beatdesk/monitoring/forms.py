@@ -10,8 +10,9 @@ from django import forms
 
 from beatdesk.accounts.models import STAFF_ROLES, Force, User
 from beatdesk.monitoring.models import Watch
-from beatdesk.monitoring.rules import KINDS_BY_NETWORK, MAX_WATCH_DAYS
-from beatdesk.networks.models import NetworkAccount, NetworkKind
+from beatdesk.monitoring.rules import MAX_WATCH_DAYS
+from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.registry import connector, kinds
 
 _LOCAL = {"type": "datetime-local"}
 
@@ -75,9 +76,7 @@ def outline_text(outline: list[Any]) -> str:
 
 class WatchForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="Short, such as 'Carnival hashtag'.")
-    network = forms.ChoiceField(
-        choices=[(k, v) for k, v in NetworkKind.choices if k in KINDS_BY_NETWORK]
-    )
+    network = forms.ChoiceField()  # the networks a watch can follow (asked of each)
     kind = forms.ChoiceField(choices=Watch.Kind.choices, label="Follows a")
     query = forms.CharField(
         max_length=500,
@@ -110,8 +109,12 @@ class WatchForm(forms.Form):
     def __init__(self, *args: Any, force: Force, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _staff(force)  # type: ignore[attr-defined]
+        watchable = kinds(lambda network: bool(network.watch_kinds))
+        self.fields["network"].choices = [(k, connector(k).name) for k in watchable]  # type: ignore[attr-defined]
         self.fields["account"].queryset = NetworkAccount.objects.filter(  # type: ignore[attr-defined]
-            force=force, is_active=True, kind__in=["mastodon", "bluesky", "x"]
+            force=force,
+            is_active=True,
+            kind__in=kinds(lambda network: network.search_needs_account),
         )
 
 

@@ -16,7 +16,8 @@ from django.db.models import F, Q
 
 from beatdesk.accounts.models import Force, User
 from beatdesk.core.clock import now
-from beatdesk.networks.models import NetworkAccount, NetworkKind
+from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.registry import network_choices
 
 
 class Operation(models.Model):
@@ -68,7 +69,7 @@ class Watch(models.Model):
 
     operation = models.ForeignKey(Operation, on_delete=models.PROTECT, related_name="watches")
     name = models.CharField(max_length=120)
-    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    network = models.CharField(max_length=16, choices=network_choices)
     account = models.ForeignKey(
         NetworkAccount,
         on_delete=models.PROTECT,
@@ -166,7 +167,7 @@ class WatchPost(models.Model):
     """A public post a watch collected: raw as the network sent it, and normalised."""
 
     watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="posts")
-    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    network = models.CharField(max_length=16, choices=network_choices)
     external_id = models.CharField(max_length=200)
     author_handle = models.CharField(max_length=200, blank=True)
     text = models.TextField()
@@ -199,7 +200,7 @@ class UnreadableItem(models.Model):
     with the watch's operation at retention, as the watch's posts do."""
 
     watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="unreadable_items")
-    network = models.CharField(max_length=16, choices=NetworkKind.choices)
+    network = models.CharField(max_length=16, choices=network_choices)
     body = models.TextField()
     sha256 = models.CharField(max_length=64)
     error = models.TextField()

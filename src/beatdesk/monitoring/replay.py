@@ -19,11 +19,11 @@ from typing import Any
 
 from beatdesk.core.clock import now
 from beatdesk.monitoring.actions import CollectedPost, do_store_posts
-from beatdesk.monitoring.collectors import post_of_item
 from beatdesk.monitoring.models import Watch
 from beatdesk.networks.base import PayloadError, read_json
 from beatdesk.networks.replay.client import Recorded, ReplayFileError, iter_schedule, read_file
 from beatdesk.networks.replay.inbound import ReplayNetwork
+from beatdesk.networks.search import post_of_item
 
 BATCH = 200
 
@@ -72,12 +72,12 @@ def _where(record: dict[str, Any]) -> tuple[float | None, float | None]:
 
 def post_of(watch: Watch, record: Recorded, *, shift: dt.timedelta | None) -> CollectedPost:
     """The record as a collected post; `shift` moves its time (rebasing), keeping spacing."""
-    item = ReplayNetwork().normalise(record.body)  # PayloadError when it cannot be read
+    # PayloadError when it cannot be read; a record naming no network is the watch's.
+    item = ReplayNetwork().normalise_as(record.body, watch.network)
     latitude, longitude = _where(read_json(record.body, "the record"))
     if shift is not None:
         item = dataclasses.replace(item, created_at=item.created_at + shift)
-    network = item.network if item.network != "replay" else watch.network
-    return post_of_item(network, item, record.body, latitude=latitude, longitude=longitude)
+    return post_of_item(item.network, item, record.body, latitude=latitude, longitude=longitude)
 
 
 def _of_event(record: Recorded, event: str) -> bool:

@@ -13,24 +13,14 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
+from beatdesk.networks.registry import known
+from beatdesk.networks.search import hashtag_of
 from beatdesk.triage.personal_data import find_personal_data
 
 # A watch is for an operation or event, not a standing collection: a quarter at most. A
 # longer need is a new watch with a fresh purpose and a fresh approval.
 MAX_WATCH_DAYS = 90
 MAX_WATCH_DURATION = dt.timedelta(days=MAX_WATCH_DAYS)
-
-# Networks whose public search the desk may use, and the kinds of term each can follow.
-# Places: only X searches by location (place:, point_radius:). Replay watches are fed by
-# `beatdesk replay --watch`, whatever their term.
-KINDS_BY_NETWORK: dict[str, frozenset[str]] = {
-    "mastodon": frozenset({"hashtag", "keyword", "phrase"}),
-    "bluesky": frozenset({"hashtag", "keyword", "phrase"}),
-    "x": frozenset({"hashtag", "keyword", "phrase", "place"}),
-    "rss": frozenset({"feed"}),
-    "replay": frozenset({"hashtag", "keyword", "phrase", "place"}),
-}
-X_MAX_RADIUS_KM = 40.0  # X's point_radius limit
 
 PERSON_EXPLANATION = (
     "A watch follows a topic, a hashtag, a place or a feed, never a person: network terms "
@@ -58,11 +48,6 @@ _SOCIAL_HOSTS = frozenset(
         "linkedin.com",
         "youtube.com",
     }
-)
-_HASHTAG = re.compile(r"^#?(\w{1,139})$")
-_POINT = re.compile(
-    r"^\s*(?P<lat>-?\d{1,2}(?:\.\d+)?)\s*,\s*(?P<lon>-?\d{1,3}(?:\.\d+)?)\s*,\s*"
-    r"(?P<km>\d{1,3}(?:\.\d+)?)\s*(?:km)?\s*$"
 )
 _CAMEL = re.compile(r"[A-Z][a-z]+|[a-z]+|[A-Z]+(?![a-z])|\d+")
 
@@ -110,20 +95,6 @@ weekend run walk marathon
 )
 
 
-def hashtag_of(query: str) -> str:
-    """The hashtag without its '#', or '' when the query is not one hashtag."""
-    match = _HASHTAG.match(query.strip())
-    return match.group(1) if match else ""
-
-
-def point_of(query: str) -> tuple[float, float, float] | None:
-    """(latitude, longitude, radius km) of a place written as "lat,lon,km"."""
-    match = _POINT.match(query)
-    if not match:
-        return None
-    return float(match["lat"]), float(match["lon"]), float(match["km"])
-
-
 def _reads_as_name(words: list[str]) -> bool:
     if not 2 <= len(words) <= 4 or not all(w.isalpha() for w in words):
         return False
@@ -163,8 +134,9 @@ def person_reason(kind: str, query: str) -> str:
 
 
 def _term_problem(network: str, kind: str, query: str) -> str:
-    allowed = KINDS_BY_NETWORK.get(network)
-    if allowed is None:
+    searched = known(network)
+    allowed = searched.watch_kinds if searched is not None else frozenset()
+    if searched is None or not allowed:
         return f"the desk cannot watch {network or 'this network'}: it offers no public search"
     if kind not in allowed:
         names = ", ".join(sorted(allowed))
@@ -178,11 +150,7 @@ def _term_problem(network: str, kind: str, query: str) -> str:
         parts = urlsplit(text)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             return "a feed watch takes the feed's full address (https://…)"
-    if kind == "place" and network == "x":
-        point = point_of(text)
-        if point is not None and not 0 < point[2] <= X_MAX_RADIUS_KM:
-            return f"X searches a radius of at most {X_MAX_RADIUS_KM:g} km"
-    return ""
+    return searched.term_problem(kind, text)
 
 
 def watch_problems(

@@ -10,15 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from beatdesk.audit.actions import Category, record_system
+from beatdesk.accounts.access import refuse
+from beatdesk.accounts.models import Role
+from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
 from beatdesk.inbox.actions import do_receive_many
 from beatdesk.networks.base import NetworkRefused, RateLimited, TransientError
 from beatdesk.networks.models import ChannelHealth, NetworkAccount
 from beatdesk.networks.registry import UnknownNetwork, connector
+
+if TYPE_CHECKING:
+    from beatdesk.accounts.models import User
 
 BASE_BACKOFF_S = 5.0
 MAX_BACKOFF_S = 15 * 60.0
@@ -124,3 +130,25 @@ def fetchable_accounts() -> list[NetworkAccount]:
         if network.can_fetch and account.has_credentials:
             accounts.append(account)
     return accounts
+
+
+# -- connecting an account -----------------------------------------------------------------------
+
+
+def check_set_credentials(user: User, account: NetworkAccount, updated: dict[str, Any]) -> None:
+    """Store an account's credentials, encrypted; the audit event names the fields that
+    changed, never their values."""
+    if user.role != Role.ADMINISTRATOR or not user.is_active or account.force_id != user.force_id:
+        refuse(user, "networks.networkaccount", account.pk, "only administrators connect accounts")
+    stored = account.get_credentials()
+    with transaction.atomic():
+        account.set_credentials(updated)
+        account.save(update_fields=["credentials_encrypted"])
+        changed = sorted(k for k in updated if updated.get(k) != stored.get(k))
+        record(
+            user,
+            Category.ALTERATION,
+            "account.credentials_set",
+            account,
+            justification="changed: " + (", ".join(changed) or "nothing"),
+        )

@@ -12,9 +12,14 @@ from django.db import models
 
 from beatdesk.accounts.models import Force, Team, User
 from beatdesk.core.home import given_secret, secret_file
+from beatdesk.networks.registry import network_choices
 
 
 class NetworkKind(models.TextChoices):
+    """The networks beatdesk ships with, by name for the demo's data and the tests. A kind
+    field's choices come from the registry (networks/registry.py), so a network added there
+    needs no edit here and no migration."""
+
     REPLAY = "replay", "Replay (recorded traffic)"
     MASTODON = "mastodon", "Mastodon"
     BLUESKY = "bluesky", "Bluesky"
@@ -47,7 +52,7 @@ class NetworkAccount(models.Model):
         OFFICER = "officer", "Officer account"
 
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="network_accounts")
-    kind = models.CharField(max_length=16, choices=NetworkKind.choices)
+    kind = models.CharField(max_length=16, choices=network_choices)
     handle = models.CharField(max_length=200)
     display_name = models.CharField(max_length=200, blank=True)
     scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.FORCE)

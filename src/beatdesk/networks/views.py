@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -19,12 +18,11 @@ from beatdesk.core.sweep import backlog, grace, overdue
 from beatdesk.inbox.actions import do_retry_payload
 from beatdesk.inbox.models import InboundPayload
 from beatdesk.monitoring.collect import do_reread_item
-from beatdesk.monitoring.models import UnreadableItem
+from beatdesk.networks import queries
+from beatdesk.networks.actions import check_set_credentials
 from beatdesk.networks.base import PayloadError
 from beatdesk.networks.models import NetworkAccount
-from beatdesk.networks.registry import CONNECTORS
-
-DEAD_LETTER_ROLES = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
+from beatdesk.networks.registry import CONNECTORS, known
 
 
 @login_required
@@ -38,14 +36,7 @@ def health(request: HttpRequest) -> HttpResponse:
         .annotate(backlog=Count("messages", filter=Q(messages__routed_at__isnull=True)))
         .order_by("kind", "handle")
     )
-    dead = dict(
-        InboundPayload.objects.filter(
-            status=InboundPayload.Status.FAILED, account__force=user.force
-        )
-        .values_list("account")
-        .annotate(n=Count("id"))
-        .values_list("account", "n")
-    )
+    dead = queries.dead_letter_counts(user)
     rows = [
         {
             "account": a,
@@ -69,59 +60,10 @@ def health(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _dead_letter_reader(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    if not reads_force_wide(user) or user.role not in DEAD_LETTER_ROLES:
-        refuse(
-            user, "inbox.inboundpayload", "*", "dead letters are for supervisors and administrators"
-        )
-    return user
-
-
 @login_required
 def dead_letters(request: HttpRequest) -> HttpResponse:
-    user = _dead_letter_reader(request)
-    failed = (
-        InboundPayload.objects.filter(
-            status=InboundPayload.Status.FAILED, account__force=user.force
-        )
-        .select_related("account")
-        .order_by("-received_at")
-    )
-    page = Paginator(failed, 50).get_page(request.GET.get("page"))
-    # What watches collected is kept apart from the inbox: listed apart, and each view
-    # audited with the watches' purposes.
-    unread_items = list(
-        UnreadableItem.objects.filter(watch__operation__force=user.force, read_at__isnull=True)
-        .select_related("watch__operation")
-        .order_by("-received_at")[:50]
-    )
-    with transaction.atomic():
-        if page.object_list:
-            ids = [p.pk for p in page.object_list]
-            record(
-                user,
-                Category.CONSULTATION,
-                "dead_letters.view",
-                object_type="inbox.inboundpayload",
-                object_id=f"{min(ids)}..{max(ids)}",
-                justification="checking deliveries that could not be read",
-                payload=ids,
-            )
-        if unread_items:
-            ids = [i.pk for i in unread_items]
-            purposes = sorted({i.watch.purpose for i in unread_items})
-            record(
-                user,
-                Category.CONSULTATION,
-                "watch_dead_letters.view",
-                object_type="monitoring.unreadableitem",
-                object_id=f"{min(ids)}..{max(ids)}",
-                justification=(
-                    "checking watch items that could not be read; purpose: " + "; ".join(purposes)
-                )[:500],
-                payload=ids,
-            )
+    user: User = request.user  # type: ignore[assignment]
+    page, unread_items = queries.dead_letters_page(user, request.GET.get("page"))
     return render(
         request, "networks/dead_letters.html", {"page": page, "unread_items": unread_items}
     )
@@ -130,16 +72,8 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def retry_watch_item(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _dead_letter_reader(request)
-    theirs = UnreadableItem.objects.filter(watch__operation__force_id=user.force_id or 0)
-    check_visible(
-        user,
-        theirs,
-        pk,
-        object_type="monitoring.unreadableitem",
-        hidden="the dead letter is another force's",
-    )
-    item = theirs.select_related("watch").get(pk=pk)
+    user: User = request.user  # type: ignore[assignment]
+    item = queries.access_unreadable_item(user, pk)
     with transaction.atomic():
         record(
             user,
@@ -160,16 +94,8 @@ def retry_watch_item(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def retry_dead_letter(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _dead_letter_reader(request)
-    theirs = InboundPayload.objects.filter(account__force_id=user.force_id or 0)
-    check_visible(
-        user,
-        theirs,
-        pk,
-        object_type="inbox.inboundpayload",
-        hidden="the dead letter is another force's",
-    )
-    payload = theirs.get(pk=pk)
+    user: User = request.user  # type: ignore[assignment]
+    payload = queries.access_dead_letter(user, pk)
     with transaction.atomic():
         record(user, Category.ALTERATION, "dead_letter.retried", payload)
     result = do_retry_payload(payload)
@@ -184,8 +110,6 @@ def retry_dead_letter(request: HttpRequest, pk: int) -> HttpResponse:
 def credentials(request: HttpRequest, pk: int) -> HttpResponse:
     """Administrators connect an account. Secrets are encrypted at rest, never shown again,
     never logged; leaving a secret blank keeps the one already stored."""
-    from beatdesk.networks.credentials import FIELDS
-
     user: User = request.user  # type: ignore[assignment]
     if user.role != Role.ADMINISTRATOR or not user.is_active:
         refuse(user, "networks.networkaccount", pk, "only administrators connect accounts")
@@ -198,7 +122,8 @@ def credentials(request: HttpRequest, pk: int) -> HttpResponse:
         hidden="the account is another force's",
     )
     account = theirs.get(pk=pk)
-    fields = FIELDS.get(account.kind, [])
+    network = known(account.kind)
+    fields = list(network.credential_fields) if network is not None else []
     stored = account.get_credentials()
     errors: list[str] = []
     if request.method == "POST" and fields:
@@ -210,18 +135,7 @@ def credentials(request: HttpRequest, pk: int) -> HttpResponse:
             elif field.required and not stored.get(field.name):
                 errors.append(f"{field.label} is needed")
         if not errors:
-            with transaction.atomic():
-                account.set_credentials(updated)
-                account.save(update_fields=["credentials_encrypted"])
-                # Which fields changed, never their values.
-                changed = sorted(k for k in updated if updated.get(k) != stored.get(k))
-                record(
-                    user,
-                    Category.ALTERATION,
-                    "account.credentials_set",
-                    account,
-                    justification="changed: " + (", ".join(changed) or "nothing"),
-                )
+            check_set_credentials(user, account, updated)
             messages.success(request, f"{account} is connected. Secrets are stored encrypted.")
             return redirect("networks:health")
     rows = [

@@ -8,15 +8,7 @@ import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max
-
-from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Force, Role
-from beatdesk.accounts.policy import is_active_staff
-from beatdesk.audit.actions import Category, record
-from beatdesk.core.clock import now
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.publishing.models import ApprovalRule, Post, PostVersion
 
@@ -118,15 +110,6 @@ def texts_of(posts: list[Post]) -> dict[str, str]:
     return {label: "\n\n".join(parts) for label, parts in texts.items()}
 
 
-def save_version(
-    group: str, posts: list[Post], action: str, by: User | None, note: str = ""
-) -> None:
-    last = PostVersion.objects.filter(group=group).aggregate(n=Max("number"))["n"] or 0
-    PostVersion.objects.create(
-        group=group, number=last + 1, texts=texts_of(posts), action=action, by=by, note=note[:500]
-    )
-
-
 def changes_since_review(group: str) -> tuple[PostVersion | None, PostVersion | None, str]:
     """(earlier, latest, HTML diff): the latest version against the one before it that was
     submitted or approved; no diff when there is only one."""
@@ -156,136 +139,3 @@ def _escape(text: str) -> str:
     from django.utils.html import escape
 
     return str(escape(text))
-
-
-# --- approving and returning ----------------------------------------------------------------
-
-
-def group_posts(user: User, group: str) -> list[Post]:
-    return list(
-        Post.objects.filter(force=user.force, group=group)
-        .select_related("account", "author", "previous_part")
-        .order_by("account__kind", "account__handle", "part")
-    )
-
-
-def check_approve(user: User, group: str) -> list[Post]:
-    """Take the next step of approval for every post of the group waiting for this role."""
-    if not is_active_staff(user) or user.role not in APPROVERS:
-        refuse(user, "publishing.post", group, "only supervisors and administrators approve")
-    posts = group_posts(user, group)
-    waiting = [
-        p for p in posts if p.next_approver_role and may_approve(user.role, p.next_approver_role)
-    ]
-    if not waiting:
-        raise ValidationError("nothing here is waiting for your approval")
-    if any(p.author_id == user.pk for p in waiting):
-        raise ValidationError("someone else must approve your own post")
-    with transaction.atomic():
-        for post in waiting:
-            step = post.next_approver_role
-            post.approvals_done += 1
-            done = post.approvals_done >= len(post.approval_steps)
-            fields = ["approvals_done"]
-            if done:
-                post.status = Post.Status.SCHEDULED
-                if post.scheduled_for is None or post.scheduled_for < now():
-                    post.scheduled_for = now()
-                fields += ["status", "scheduled_for"]
-            post.save(update_fields=fields)
-            record(
-                user,
-                Category.ALTERATION,
-                "post.approved",
-                post,
-                justification=f"step {post.approvals_done} of {len(post.approval_steps)} ({step})",
-            )
-        save_version(group, posts, "approved", user)
-        from beatdesk.publishing.tasks import send_due_posts
-
-        transaction.on_commit(send_due_posts)
-    return waiting
-
-
-def check_return(user: User, group: str, reason: str) -> list[Post]:
-    """Send the posts back to their author with a reason; approval starts again."""
-    if not is_active_staff(user) or user.role not in APPROVERS:
-        refuse(user, "publishing.post", group, "only supervisors and administrators approve")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("say why you are sending it back, so the author can fix it")
-    posts = group_posts(user, group)
-    waiting = [p for p in posts if p.status == Post.Status.AWAITING_APPROVAL]
-    if not waiting:
-        raise ValidationError("nothing here is waiting for approval")
-    with transaction.atomic():
-        for post in waiting:
-            Post.objects.filter(pk=post.pk).update(
-                status=Post.Status.RETURNED, approvals_done=0, error=reason[:500]
-            )
-            record(user, Category.ALTERATION, "post.returned", post, justification=reason[:300])
-        save_version(group, posts, "returned", user, reason)
-    return waiting
-
-
-# --- rules ----------------------------------------------------------------------------------
-
-
-def check_add_rule(
-    user: User,
-    *,
-    name: str,
-    author_role: str,
-    account_scope: str,
-    post_kind: str,
-    steps: list[str],
-    position: int,
-    account_id: int | None = None,
-) -> ApprovalRule:
-    if not is_active_staff(user) or user.role not in RULE_EDITORS:
-        refuse(user, "publishing.approvalrule", "new", "only supervisors and administrators")
-    steps = [s for s in steps if s]
-    if not name.strip():
-        raise ValidationError("give the rule a name people will understand")
-    if not steps or any(s not in APPROVERS for s in steps):
-        raise ValidationError("choose one or more approver roles (supervisor, administrator)")
-    if author_role and author_role not in Role.values:
-        raise ValidationError("unknown author role")
-    if account_scope and account_scope not in NetworkAccount.Scope.values:
-        raise ValidationError("unknown account scope")
-    if post_kind and post_kind not in Post.Kind.values:
-        raise ValidationError("unknown kind of post")
-    force = user.force
-    assert force is not None
-    account = None
-    if account_id:
-        account = NetworkAccount.objects.filter(force=force, pk=account_id).first()
-        if account is None:
-            raise ValidationError("no such account in this force")
-    with transaction.atomic():
-        if not ApprovalRule.objects.filter(force=force).exists():
-            for rule in rules_for(force):  # the defaults become the force's own first
-                rule.save()
-        rule = ApprovalRule.objects.create(
-            force=force,
-            name=name.strip()[:200],
-            author_role=author_role,
-            account_scope=account_scope,
-            post_kind=post_kind,
-            steps=steps,
-            position=position,
-            account=account,
-        )
-        record(user, Category.ALTERATION, "approval_rule.added", rule, justification=rule.name)
-    return rule
-
-
-def check_delete_rule(user: User, rule_id: int) -> None:
-    if not is_active_staff(user) or user.role not in RULE_EDITORS:
-        refuse(user, "publishing.approvalrule", rule_id, "only supervisors and administrators")
-    rule = ApprovalRule.objects.filter(force=user.force, pk=rule_id).first()
-    if rule is None:
-        raise ValidationError("no such rule")
-    with transaction.atomic():
-        record(user, Category.ALTERATION, "approval_rule.deleted", rule, justification=rule.name)
-        rule.delete()

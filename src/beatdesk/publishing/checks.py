@@ -18,10 +18,13 @@ Everything is rules, English only, and offsets are ``str`` indices (code points)
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from beatdesk.networks.length import clusters as _clusters
+from beatdesk.networks.length import is_emoji as _is_emoji
+from beatdesk.networks.length import urls as _urls
+from beatdesk.networks.registry import LengthLimits, length_of, network_label
 from beatdesk.triage.personal_data import Span, find_personal_data
 
 __all__ = ["LIMITS", "Finding", "Media", "run_checks"]
@@ -41,16 +44,9 @@ class Media:
     alt_text: str
 
 
-LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500, "facebook": 63206, "instagram": 2200}
+LIMITS = LengthLimits()  # each network's own limit, asked of the network
 
 _SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
-_NETWORK_NAMES = {
-    "x": "X",
-    "bluesky": "Bluesky",
-    "mastodon": "Mastodon",
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-}
 
 _SpanTuple = tuple[int, int]
 
@@ -68,13 +64,6 @@ def _split(words: str) -> list[str]:
 
 def _overlaps(span: _SpanTuple, others: Iterable[_SpanTuple]) -> bool:
     return any(span[0] < e and s < span[1] for s, e in others)
-
-
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"]+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
-
-
-def _urls(text: str) -> list[_SpanTuple]:
-    return [m.span() for m in _URL.finditer(text)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,12 +388,6 @@ west mere westmere dudley walsall abbeyfield city town centre village park stree
 """
     )
 )
-_EMOJI_RANGES = (
-    (0x1F000, 0x1FAFF),
-    (0x2600, 0x27BF),
-    (0x2300, 0x23FF),
-    (0x2B00, 0x2BFF),
-)
 
 
 def _camel_case(body: str) -> str | None:
@@ -422,44 +405,6 @@ def _camel_case(body: str) -> str | None:
     if not words or len(words) < 2:
         return None
     return "#" + "".join(w[:1].upper() + w[1:] for w in words)
-
-
-def _is_emoji(char: str) -> bool:
-    point = ord(char)
-    return any(low <= point <= high for low, high in _EMOJI_RANGES)
-
-
-def _clusters(text: str) -> list[_SpanTuple]:
-    """Approximate grapheme clusters: combining marks, variation selectors, skin tones and
-    zero-width-joined emoji add nothing to the character before them; flags are one."""
-    clusters: list[_SpanTuple] = []
-    i, n = 0, len(text)
-    while i < n:
-        start = i
-        first = text[i]
-        i += 1
-        if first == "\r" and text[i : i + 1] == "\n":
-            i += 1
-        elif 0x1F1E6 <= ord(first) <= 0x1F1FF and i < n and 0x1F1E6 <= ord(text[i]) <= 0x1F1FF:
-            i += 1  # a flag: two regional indicators
-        while i < n:
-            char = text[i]
-            point = ord(char)
-            if (
-                unicodedata.combining(char)
-                or unicodedata.category(char) in ("Mn", "Me")
-                or 0xFE00 <= point <= 0xFE0F
-                or 0xE0100 <= point <= 0xE01EF
-                or 0x1F3FB <= point <= 0x1F3FF  # skin tones
-                or 0xE0020 <= point <= 0xE007F  # tag characters (subdivision flags)
-            ):
-                i += 1
-            elif point == 0x200D:  # zero width joiner: the next character joins this one
-                i += 2 if i + 1 < n else 1
-            else:
-                break
-        clusters.append((start, i))
-    return clusters
 
 
 def _emoji_runs(text: str) -> Iterable[tuple[int, int, int]]:
@@ -520,51 +465,19 @@ def _accessibility(text: str, media: Sequence[Media]) -> Iterable[Finding]:
 # ---------------------------------------------------------------------------------------------
 # length
 
-_URL_WEIGHT = 23  # X and Mastodon count every link as 23 characters, whatever its length
-# X counts most Latin, punctuation and symbols as 1 and everything else (CJK, emoji) as 2.
-_X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-_MASTODON_MENTION = re.compile(r"(?<![\w@])(@\w+)@[\w-]+(?:\.[\w-]+)+")
-
-
-def _x_weight(cluster: str) -> int:
-    if _is_emoji(cluster[0]) and len(cluster) > 1:
-        return 2  # an emoji sequence counts once
-    return sum(1 if any(low <= ord(c) <= high for low, high in _X_LIGHT) else 2 for c in cluster)
-
-
-def _units(text: str, network: str) -> list[tuple[int, int, int]]:
-    """(start, end, weight) pieces of ``text`` as ``network`` counts them."""
-    if network in ("facebook", "instagram"):
-        return [(i, i + 1, 1) for i in range(len(text))]
-    fixed: list[tuple[int, int, int]] = []
-    if network in ("x", "mastodon"):
-        fixed = [(s, e, _URL_WEIGHT) for s, e in _urls(text)]
-    if network == "mastodon":  # only the local part of a remote mention counts
-        fixed += [(m.start(), m.end(), len(m.group(1))) for m in _MASTODON_MENTION.finditer(text)]
-        fixed = [u for u in fixed if not _overlaps(u[:2], [v[:2] for v in fixed if v is not u])]
-    units: list[tuple[int, int, int]] = []
-    position = 0
-    for start, end, weight in sorted(fixed):
-        units += [(s + position, e + position, 1) for s, e in _clusters(text[position:start])]
-        units.append((start, end, weight))
-        position = end
-    units += [(s + position, e + position, 1) for s, e in _clusters(text[position:])]
-    if network == "x":
-        units = [(s, e, w if (s, e, w) in fixed else _x_weight(text[s:e])) for s, e, w in units]
-    return units
-
 
 def count_characters(text: str, network: str) -> int:
     """The length of ``text`` as ``network`` counts it (approximately, for X and Bluesky)."""
-    return sum(w for _, _, w in _units(text, network.lower()))
+    return length_of(network.lower()).count(text)
 
 
 def _length(text: str, networks: Sequence[str]) -> Iterable[Finding]:
     for network in dict.fromkeys(n.lower() for n in networks):
-        limit = LIMITS.get(network)
+        counting = length_of(network)
+        limit = counting.limit
         if limit is None:
             continue  # not a network with a known limit
-        units = _units(text, network)
+        units = counting.units(text)
         total = sum(w for _, _, w in units)
         if total <= limit:
             continue
@@ -574,7 +487,7 @@ def _length(text: str, networks: Sequence[str]) -> Iterable[Finding]:
             if running > limit:
                 over = start
                 break
-        label = _NETWORK_NAMES.get(network, network)
+        label = network_label(network)
         yield Finding(
             "length",
             "block",

@@ -3,61 +3,34 @@ deleting what went out, and appeals due for review.
 
 A worker that dies after claiming a post (status "sending") leaves it stuck. At worker start
 and in every poll round, posts stuck longer than BEATDESK_SENDING_TIMEOUT seconds (300 by
-default) are recovered, each network by the strongest guarantee it offers (GUARANTEES):
-
-* Mastodon honours the Idempotency-Key header for about an hour: within that hour the post is
-  sent again with the same key and the instance answers with the status it already made.
-  Later than that, a person checks.
-* Bluesky: each post's record key (a TID) is fixed before it is sent, so the record is looked
-  up with com.atproto.repo.getRecord; found, it is marked sent; not found, sent again with
-  the same key (a second create with that key could never make a second post).
-* X takes no idempotency key: the account's own recent posts are searched for the text; found,
-  marked sent; not found, sent again. If the timeline cannot be read, a person checks.
-* Facebook (and anything else): the network cannot say, so a person checks the Page, then
-  marks the post sent or sends it again.
+default) are recovered, each by the strongest guarantee its network offers: the network
+says how (`Network.recover`, described to the desk by `Network.recovery_guarantee`): it
+finds the post and it is marked sent, or says sending again cannot post twice and it is
+sent again, or cannot say and a person checks, then marks it sent or sends it again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Role
-from beatdesk.accounts.policy import is_active_staff
-from beatdesk.audit.actions import Category, record, record_system
+from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
-from beatdesk.networks.base import NetworkRefused, TransientError
+from beatdesk.networks.base import LostSend, NetworkRefused, TransientError
 from beatdesk.networks.registry import connector
 from beatdesk.publishing.models import Post
-from beatdesk.publishing.sender import record_sent
+from beatdesk.publishing.sender import post_options, record_sent
 
 if TYPE_CHECKING:
-    from beatdesk.accounts.models import Force, User
+    from beatdesk.accounts.models import Force
 
-GUARANTEES = {
-    "mastodon": "Exactly once: sent again with the same Idempotency-Key (kept for an hour by "
-    "the instance); after an hour, a person checks.",
-    "bluesky": "Exactly once: the record key is fixed in advance, so the post is looked up "
-    "before it is ever sent again.",
-    "x": "Once, by looking: X takes no idempotency key, so the account's recent posts are "
-    "searched for the text before sending again; if they cannot be read, a person checks.",
-    "facebook": "A person checks: Facebook cannot say whether a post whose answer was lost "
-    "arrived.",
-}
-EDITABLE = frozenset({"mastodon"})  # PUT /api/v1/statuses/:id; Bluesky and X offer no edit
-DELETABLE = frozenset({"mastodon", "bluesky", "x"})
-MASTODON_KEY_WINDOW = dt.timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key an hour
-X_RECENT = 20
 DEFAULT_SENDING_TIMEOUT = 300.0
-_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 SENDERS = frozenset({Role.OFFICER, Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
 REMOVERS = frozenset({Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
 
@@ -69,16 +42,6 @@ def sending_timeout() -> dt.timedelta:
     except ValueError:
         seconds = DEFAULT_SENDING_TIMEOUT
     return dt.timedelta(seconds=max(seconds, 0.0))
-
-
-def bluesky_rkey(post: Post) -> str:
-    """A TID (13 characters, base32-sortable: 53 bits of microseconds, 10 of clock id) fixed
-    by the post itself, so every attempt to send it names the same record."""
-    created = post.created_at or now()
-    micros = int(created.timestamp() * 1_000_000) + post.part
-    clock = int(hashlib.sha256(post.idempotency_key.encode()).hexdigest()[:4], 16) & 0x3FF
-    value = ((micros & ((1 << 53) - 1)) << 10) | clock
-    return "".join(_TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
 
 
 # --- recovery -------------------------------------------------------------------------------
@@ -121,27 +84,15 @@ def recover_stuck_posts(timeout: dt.timedelta | None = None) -> list[Recovered]:
 
 
 def _recover(post: Post) -> Recovered:
-    kind = post.account.kind
-    if kind == "mastodon":
-        if post.claimed_at is not None and now() - post.claimed_at < MASTODON_KEY_WINDOW:
-            return _resend(post, "the same Idempotency-Key")
-        return _to_check(post, "the Idempotency-Key has expired: check the account's posts")
-    if kind == "bluesky":
-        uri = connector("bluesky").find_post(post.account, bluesky_rkey(post))  # type: ignore[attr-defined]
-        if uri:
-            return _found(post, uri)
-        return _resend(post, "no record with its key: sent with the same key")
-    if kind == "x":
-        try:
-            found = _x_find_recent(post)
-        except NetworkRefused as exc:
-            return _to_check(post, f"X's timeline could not be read ({exc})")
-        if found:
-            return _found(post, found)
-        return _resend(post, "not on the account's recent posts")
-    return _to_check(
-        post, f"{post.account.get_kind_display()} cannot say whether it arrived: check there"
-    )
+    """Settle one stuck post the way its network can (Network.recover)."""
+    network = connector(post.account.kind)
+    lost = LostSend(post.text, post_options(post), post.claimed_at)
+    found = network.recover(post.account, lost)
+    if found.outcome == "found":
+        return _found(post, found.external_id)
+    if found.outcome == "resend":
+        return _resend(post, found.detail)
+    return _to_check(post, found.detail)
 
 
 def _claimed(post: Post) -> QuerySet[Post]:
@@ -174,162 +125,6 @@ def _to_check(post: Post, why: str) -> Recovered:
     return Recovered(post.pk, post.account.kind, "check", why)
 
 
-def _x_credentials(post: Post) -> tuple[dict[str, Any], str]:
-    from beatdesk.networks.x.client import DEFAULT_API_BASE
-
-    credentials = post.account.get_credentials()
-    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
-    return credentials, base
-
-
-def _x_find_recent(post: Post) -> str | None:
-    """The id of the account's recent post with this text (GET /2/users/:id/tweets)."""
-    from beatdesk.networks.x.client import request
-
-    credentials, base = _x_credentials(post)
-    token = credentials.get("user_access_token") or credentials.get("bearer_token")
-    user_id = str(credentials.get("user_id") or "")
-    if not token or not user_id:
-        raise NetworkRefused("the account needs a token and its numeric user_id")
-    answer = request(
-        "GET",
-        f"{base}/2/users/{user_id}/tweets",
-        token=str(token),
-        what="reading the account's recent posts",
-        params={"max_results": str(X_RECENT)},
-    )
-    wanted = " ".join(post.text.split())
-    for item in answer.data.get("data") or []:
-        if isinstance(item, dict) and " ".join(str(item.get("text", "")).split()) == wanted:
-            return str(item.get("id") or "") or None
-    return None
-
-
-# --- a person settles a post nobody can be sure of ---------------------------------------------
-
-
-def check_resolve(user: User, post_id: int, on_network: bool, external_id: str = "") -> Post:
-    """After checking the network: it is there (mark sent), or it is not (send it)."""
-    if not is_active_staff(user) or user.role not in SENDERS:
-        refuse(user, "publishing.post", post_id, "this role cannot send")
-    post = Post.objects.filter(pk=post_id, force=user.force, status=Post.Status.CHECK).first()
-    if post is None:
-        raise ValidationError("only a post waiting to be checked can be settled here")
-    with transaction.atomic():
-        if on_network:
-            Post.objects.filter(pk=post.pk).update(
-                status=Post.Status.SENT, sent_at=now(), external_id=external_id.strip()[:200]
-            )
-            record(user, Category.ALTERATION, "post.confirmed_sent", post)
-        else:
-            Post.objects.filter(pk=post.pk).update(status=Post.Status.SCHEDULED, error="")
-            record(user, Category.ALTERATION, "post.resend_after_check", post)
-            from beatdesk.publishing.tasks import send_post
-
-            pk = post.pk
-            transaction.on_commit(lambda: send_post.enqueue(pk))
-    post.refresh_from_db()
-    return post
-
-
-# --- edit and delete on the network -------------------------------------------------------------
-
-
-def _published(user: User, post_id: int, roles: frozenset[str]) -> Post:
-    if not is_active_staff(user) or user.role not in roles:
-        refuse(user, "publishing.post", post_id, "this role cannot change published posts")
-    post = (
-        Post.objects.filter(pk=post_id, force=user.force, status=Post.Status.SENT)
-        .select_related("account", "force")
-        .first()
-    )
-    if post is None or not post.external_id:
-        raise ValidationError("only a published post can be changed on the network")
-    if user.role == Role.OFFICER and post.author_id != user.pk:
-        refuse(user, "publishing.post", post_id, "officers change only their own posts")
-    return post
-
-
-def check_edit_published(user: User, post_id: int, text: str) -> Post:
-    """Correct a published post where the network allows it (Mastodon), checks first."""
-    post = _published(user, post_id, SENDERS)
-    if post.account.kind not in EDITABLE:
-        raise ValidationError(
-            f"{post.account.get_kind_display()} does not let a post be edited: delete it and "
-            "post a correction"
-        )
-    text = (text or "").strip()
-    from beatdesk.publishing.compose import findings_for
-
-    blocks = [
-        f
-        for f in findings_for(text, [post.account], post.kind, post.force)
-        if f.severity == "block"
-    ]
-    if not text or blocks:
-        raise ValidationError(
-            "the correction needs text and must pass the checks: "
-            + "; ".join(f.message for f in blocks)
-        )
-    from beatdesk.networks.mastodon.client import client_for
-
-    client_for(post.account).request(
-        "PUT", f"/api/v1/statuses/{post.external_id}", json_body={"status": text}
-    )
-    with transaction.atomic():
-        Post.objects.filter(pk=post.pk).update(text=text)
-        record(
-            user,
-            Category.DISCLOSURE,
-            "post.edited_on_network",
-            post,
-            recipient=f"{post.account.kind}:{post.account.handle} (public)",
-            payload=text,
-        )
-    post.refresh_from_db()
-    return post
-
-
-def check_delete_published(user: User, post_id: int, reason: str) -> Post:
-    """Delete a published post from its network (Mastodon, Bluesky, X), with a reason."""
-    post = _published(user, post_id, REMOVERS | {Role.OFFICER})
-    if not (reason or "").strip():
-        raise ValidationError("say why the post is being deleted")
-    kind = post.account.kind
-    if kind not in DELETABLE:
-        raise ValidationError(
-            f"{post.account.get_kind_display()} posts are removed on the network itself, "
-            "not from the desk"
-        )
-    _delete_on_network(post)
-    with transaction.atomic():
-        Post.objects.filter(pk=post.pk).update(status=Post.Status.DELETED, withdrawn_at=now())
-        record(user, Category.ERASURE, "post.deleted_on_network", post, justification=reason[:300])
-    post.refresh_from_db()
-    return post
-
-
-def _delete_on_network(post: Post) -> None:
-    kind = post.account.kind
-    if kind == "mastodon":
-        from beatdesk.networks.mastodon.client import client_for
-
-        client_for(post.account).request("DELETE", f"/api/v1/statuses/{post.external_id}")
-    elif kind == "bluesky":
-        connector("bluesky").delete_post(post.account, post.external_id)  # type: ignore[attr-defined]
-    elif kind == "x":
-        from beatdesk.networks.x.client import PUBLISH_TIMEOUT, request
-
-        credentials, base = _x_credentials(post)
-        request(
-            "DELETE",
-            f"{base}/2/tweets/{post.external_id}",
-            token=str(credentials.get("user_access_token") or ""),
-            what="deleting a post",
-            timeout=PUBLISH_TIMEOUT,
-        )
-
-
 # --- appeals due for review -------------------------------------------------------------------
 
 
@@ -348,79 +143,3 @@ def due_appeals(force: Force) -> QuerySet[Post]:
         .select_related("account", "author")
         .order_by("review_on", "group", "account__kind")
     )
-
-
-def remind_due_appeals() -> int:
-    """Remind the desk, once a day, of every appeal whose review date has come (run by poll)."""
-    today = now().date()
-    due = Post.objects.filter(
-        kind=Post.Kind.APPEAL,
-        review_on__lte=today,
-        withdrawn_at__isnull=True,
-        part=1,
-        status=Post.Status.SENT,
-    ).filter(Q(reminded_on__isnull=True) | Q(reminded_on__lt=today))
-    reminded = 0
-    for post in due:
-        with transaction.atomic():
-            if (
-                Post.objects.filter(pk=post.pk)
-                .filter(Q(reminded_on__isnull=True) | Q(reminded_on__lt=today))
-                .update(reminded_on=today)
-            ):
-                record_system(
-                    "publishing",
-                    Category.ALTERATION,
-                    "appeal.review_due",
-                    post,
-                    justification=f"review date {post.review_on}: update or withdraw",
-                )
-                reminded += 1
-    return reminded
-
-
-def check_review_appeal(
-    user: User, group: str, *, review_on: dt.date | None, withdraw_reason: str = ""
-) -> list[Post]:
-    """Keep an appeal running to a new review date, or withdraw it (deleted from every network
-    that allows it; the others are listed for the desk to remove by hand)."""
-    if not is_active_staff(user) or user.role not in REMOVERS | {Role.OFFICER}:
-        refuse(user, "publishing.post", group, "this role cannot review appeals")
-    posts = list(
-        Post.objects.filter(force=user.force, group=group, kind=Post.Kind.APPEAL).select_related(
-            "account"
-        )
-    )
-    if not posts:
-        raise ValidationError("no such appeal")
-    if user.role == Role.OFFICER and posts[0].author_id != user.pk:
-        refuse(user, "publishing.post", group, "officers review only their own appeals")
-    if withdraw_reason.strip():
-        for post in posts:
-            if post.status == Post.Status.SENT and post.account.kind in DELETABLE:
-                check_delete_published(user, post.pk, f"appeal withdrawn: {withdraw_reason}")
-        with transaction.atomic():
-            Post.objects.filter(group=group, withdrawn_at__isnull=True).update(withdrawn_at=now())
-            Post.objects.filter(
-                group=group, status__in=(Post.Status.SCHEDULED, Post.Status.AWAITING_APPROVAL)
-            ).update(status=Post.Status.DRAFT)
-            record(
-                user,
-                Category.ALTERATION,
-                "appeal.withdrawn",
-                posts[0],
-                justification=withdraw_reason[:300],
-            )
-        return posts
-    if review_on is None or review_on <= now().date():
-        raise ValidationError("choose a new review date in the future, or withdraw the appeal")
-    with transaction.atomic():
-        Post.objects.filter(group=group).update(review_on=review_on)
-        record(
-            user,
-            Category.ALTERATION,
-            "appeal.reviewed",
-            posts[0],
-            justification=f"kept running; next review {review_on}",
-        )
-    return posts

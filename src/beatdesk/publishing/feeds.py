@@ -16,17 +16,22 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from beatdesk.networks.base import Network
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.registry import kinds
 from beatdesk.publishing.models import Post
 
-PUBLISHING_KINDS = ("mastodon", "bluesky", "x", "facebook", "instagram")
 FEED_SIZE = 30
 WIDGET_SIZE = 5
 
 
+def _public(network: Network) -> bool:
+    return network.can_publish and network.publishes_publicly
+
+
 def public_account(account_id: int) -> NetworkAccount:
     account = NetworkAccount.objects.filter(
-        pk=account_id, is_active=True, kind__in=PUBLISHING_KINDS
+        pk=account_id, is_active=True, kind__in=kinds(_public)
     ).first()
     if account is None:
         raise Http404("No such account")

@@ -18,10 +18,11 @@ from beatdesk.accounts.policy import is_active_staff, team_ids
 from beatdesk.audit.actions import Category, record
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
+from beatdesk.networks.registry import connector
 from beatdesk.publishing.approvals import APPROVERS, may_approve
 from beatdesk.publishing.compose import WRITERS
-from beatdesk.publishing.delivery import DELETABLE, EDITABLE, GUARANTEES, due_appeals
-from beatdesk.publishing.models import Post
+from beatdesk.publishing.delivery import due_appeals
+from beatdesk.publishing.models import Post, PostVersion
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -88,6 +89,22 @@ def access_post(user: User, group: str, *, purpose: str) -> list[Post]:
     return posts
 
 
+def group_posts(user: User, group: str) -> list[Post]:
+    """The posts of one group this user may see, for an action on them (the caller audits
+    what it changes)."""
+    return list(
+        visible_posts(user)
+        .filter(group=group)
+        .select_related("account", "author", "previous_part")
+        .order_by("account__kind", "account__handle", "part")
+    )
+
+
+def versions_of(posts: list[Post]) -> QuerySet[PostVersion]:
+    """The versions of a group already read through access_post (its audit covers them)."""
+    return PostVersion.objects.filter(group=posts[0].group).select_related("by")
+
+
 def audit_post_list(user: User, posts: list[Post], where: str) -> None:
     """A page listing posts (drafts among them) is one consultation of the posts shown."""
     ids = [p.pk for p in posts]
@@ -134,15 +151,15 @@ class Outcome:
 def outcomes(posts: list[Post]) -> list[Outcome]:
     by_account: dict[int, Outcome] = {}
     for post in posts:
-        kind = post.account.kind
+        network = connector(post.account.kind)
         entry = by_account.setdefault(
             post.account_id,
             Outcome(
                 post.account,
                 [],
-                GUARANTEES.get(kind, GUARANTEES["facebook"]),
-                kind in EDITABLE,
-                kind in DELETABLE,
+                network.recovery_guarantee,
+                network.can_edit,
+                network.can_delete,
             ),
         )
         entry.posts.append(post)
@@ -156,6 +173,26 @@ def replies_to(user: User, posts: list[Post]) -> QuerySet[Message]:
         visible_messages(user)
         .filter(reply_to_external_id__in=ids, network__in={p.account.kind for p in posts})
         .order_by("created_at")
+    )
+
+
+def replies_drafted(user: User, message: Message) -> QuerySet[Post]:
+    """The replies written to a message this person has opened (through access_message), for
+    the roles that see drafts; none for the others."""
+    if not may_read_posts(user):
+        return Post.objects.none()
+    return Post.objects.filter(in_reply_to__in=visible_messages(user).filter(pk=message.pk))
+
+
+def promised_replies(user: User) -> QuerySet[Post]:
+    """Replies not yet out to the messages this person may see: what the desk has promised
+    (the hand-over); none for the roles that do not see drafts."""
+    if not may_read_posts(user):
+        return Post.objects.none()
+    return Post.objects.filter(
+        force=user.force,
+        in_reply_to__in=visible_messages(user).values("pk"),
+        status__in=["awaiting_approval", "scheduled", "sending", "failed", "draft"],
     )
 
 

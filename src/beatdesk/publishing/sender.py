@@ -7,13 +7,18 @@ idempotency key), and every send is recorded as a disclosure with its recipient.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
-from beatdesk.networks.base import NetworkRefused, NotSupported, TransientError
+from beatdesk.networks.base import (
+    MediaItem,
+    Network,
+    NetworkRefused,
+    NotSupported,
+    PostOptions,
+    TransientError,
+)
 from beatdesk.networks.registry import UnknownNetwork, connector
 from beatdesk.publishing.models import Post
 
@@ -24,16 +29,30 @@ class SendRefused(Exception):
     """The post may not be sent (internal note, awaiting approval, network cannot publish)."""
 
 
-def _reply_target(post: Post) -> str:
-    """What the network needs to answer: the item's id; for email also whom and about what."""
+def _reply_target(post: Post, network: Network) -> str:
+    """What the network needs to answer: the item's id, or more where it says so."""
+    previous = post.previous_part
+    if previous is not None:
+        return previous.external_id  # a thread's part answers the part before it
     message = post.in_reply_to
     if message is None:
         return ""
-    if post.account.kind == "email":
-        first = message.text.split("\n", 1)[0]
-        subject = first[len("Subject: ") :] if first.startswith("Subject: ") else ""
-        return f"{message.external_id}|{message.author_handle}|{subject}"
-    return message.external_id
+    return network.reply_target(message.external_id, message.author_handle, message.text)
+
+
+def post_options(post: Post, network: Network | None = None) -> PostOptions:
+    """Everything the post carries besides its text, fixed by the post itself so that every
+    attempt to send it is the same (its key, when it was written, its part)."""
+    media = list(post.media.all()) if post.pk else []
+    return PostOptions(
+        reply_to=_reply_target(post, network or connector(post.account.kind)),
+        idempotency_key=post.idempotency_key,
+        media=tuple(
+            MediaItem(bytes(m.data), m.filename, m.content_type, m.alt_text) for m in media
+        ),
+        created_at=post.created_at,
+        part=post.part,
+    )
 
 
 def record_sent(post: Post, justification: str = "") -> None:
@@ -75,14 +94,10 @@ def do_send(post: Post) -> Post:
     if not claimed:
         post.refresh_from_db()
         return post
-    reply_to = previous.external_id if previous is not None else _reply_target(post)
+    options = post_options(post, network)
     try:
-        external_id = _arrived_before(post, network) or network.publish(
-            post.account,
-            post.text,
-            reply_to=reply_to,
-            idempotency_key=post.idempotency_key,
-            **_extras(post),
+        external_id = _arrived_before(post, network, options) or network.publish(
+            post.account, post.text, options
         )
     except (TransientError, NetworkRefused, NotSupported, ValueError) as exc:
         Post.objects.filter(pk=post.pk).update(status=Post.Status.FAILED, error=str(exc)[:500])
@@ -106,14 +121,12 @@ def do_send(post: Post) -> Post:
     return post
 
 
-def _arrived_before(post: Post, network: Any) -> str:
-    """A failed Bluesky send may have arrived (a timeout after the PDS took it): its fixed
-    record key says whether, so trying again never posts twice."""
-    if post.status != Post.Status.FAILED or post.account.kind != "bluesky":
+def _arrived_before(post: Post, network: Network, options: PostOptions) -> str:
+    """A failed send may have arrived (a timeout after the network took it): where the
+    network can say so (a record key fixed in advance), trying again never posts twice."""
+    if post.status != Post.Status.FAILED:
         return ""
-    from beatdesk.publishing.delivery import bluesky_rkey
-
-    return str(network.find_post(post.account, bluesky_rkey(post)) or "")
+    return network.sent_before(post.account, options)
 
 
 def _next_part_later(post: Post) -> None:
@@ -123,20 +136,3 @@ def _next_part_later(post: Post) -> None:
 
         pk = following.pk
         transaction.on_commit(lambda: send_post.enqueue(pk))
-
-
-def _extras(post: Post) -> dict[str, Any]:
-    """What only some networks take: images with alt text; Bluesky's record key, fixed in
-    advance so a send whose answer was lost can be looked up rather than repeated."""
-    from beatdesk.publishing.delivery import bluesky_rkey
-
-    kind = post.account.kind
-    extras: dict[str, Any] = {}
-    media = list(post.media.all()) if post.pk else []
-    if kind == "mastodon" and media:
-        extras["media"] = [(bytes(m.data), m.filename, m.content_type, m.alt_text) for m in media]
-    if kind == "bluesky":
-        extras["rkey"] = bluesky_rkey(post)
-        if media:
-            extras["images"] = [(bytes(m.data), m.content_type, m.alt_text) for m in media]
-    return extras

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
+from beatdesk.networks.registry import known
 from beatdesk.publishing.checks import LIMITS, count_characters
 
-THREADED = frozenset({"x", "bluesky", "mastodon"})  # Facebook posts have no threads
 MAX_PARTS = 25
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
@@ -25,7 +25,8 @@ def split_thread(text: str, network: str) -> list[str]:
     """The parts of `text` for `network`, numbered; one part (unnumbered) when it fits or the
     network has no threads. ValueError when it would take more than MAX_PARTS parts."""
     text = text.strip()
-    if network not in THREADED or not needs_thread(text, network):
+    threaded = known(network)
+    if threaded is None or not threaded.can_thread or not needs_thread(text, network):
         return [text]
     limit = LIMITS[network]
     total = 2

@@ -15,7 +15,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from beatdesk.accounts.models import User
-from beatdesk.publishing import replies
+from beatdesk.networks.registry import kinds
+from beatdesk.publishing import actions
 from beatdesk.publishing.approvals import APPROVERS
 from beatdesk.publishing.models import Post
 from beatdesk.publishing.queries import (
@@ -31,7 +32,7 @@ from beatdesk.publishing.queries import (
 def reply(request: HttpRequest, message_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     try:
-        post = replies.check_reply(user, message_id, request.POST.get("text", ""))
+        post = actions.check_reply(user, message_id, request.POST.get("text", ""))
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
@@ -45,13 +46,17 @@ def reply(request: HttpRequest, message_id: int) -> HttpResponse:
 def _act_on_post(request: HttpRequest, post_id: int, act: Any, done: str) -> HttpResponse:
     """Approve or retry a post, then back to the message it answers (or the inbox)."""
     user: User = request.user  # type: ignore[assignment]
-    post = Post.objects.filter(pk=post_id, force=user.force).first()
     try:
-        act(user, post_id)
+        post = act(user, post_id)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
         messages.success(request, done)
+        if post.in_reply_to_id:
+            return redirect("inbox:message", post.in_reply_to_id)
+        return redirect("publishing:calendar")
+    # Refused by a check: back to the message it answers, if this person may see it.
+    post = visible_posts(user).filter(pk=post_id).first()
     if post is not None and post.in_reply_to_id:
         return redirect("inbox:message", post.in_reply_to_id)
     return redirect("publishing:calendar")
@@ -60,13 +65,15 @@ def _act_on_post(request: HttpRequest, post_id: int, act: Any, done: str) -> Htt
 @login_required
 @require_POST
 def approve(request: HttpRequest, post_id: int) -> HttpResponse:
-    return _act_on_post(request, post_id, replies.check_approve, "Approved: it is on its way.")
+    return _act_on_post(
+        request, post_id, actions.check_approve_reply, "Approved: it is on its way."
+    )
 
 
 @login_required
 @require_POST
 def retry(request: HttpRequest, post_id: int) -> HttpResponse:
-    return _act_on_post(request, post_id, replies.check_retry, "Trying again.")
+    return _act_on_post(request, post_id, actions.check_retry_reply, "Trying again.")
 
 
 def _compose_context(user: User, request: HttpRequest) -> dict[str, object]:
@@ -152,7 +159,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     or publish."""
     from django.shortcuts import render
 
-    from beatdesk.publishing.compose import check_compose, usable_accounts, variants_for
+    from beatdesk.publishing.compose import usable_accounts, variants_for
 
     user: User = request.user  # type: ignore[assignment]
     check_publishing_page(user, "compose")
@@ -167,7 +174,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         untouched = {text.strip(), request.POST.get("variants_base", "").strip(), ""}
         variants = {
             k: request.POST.get(f"variant_{k}", "")
-            for k in ("x", "bluesky", "mastodon", "facebook")
+            for k in kinds("starts_posts")
             if request.POST.get(f"variant_{k}", "").strip() not in untouched
         }
         images, context["image_slots"] = _images(request)
@@ -192,7 +199,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         if request.POST.get("action") != "check":
             review = request.POST.get("review_on") or None
             try:
-                posts = check_compose(
+                posts = actions.check_compose(
                     user,
                     text=text,
                     kind=kind,
@@ -259,11 +266,9 @@ def calendar(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def emergency_stop(request: HttpRequest) -> HttpResponse:
-    from beatdesk.publishing.compose import check_emergency_stop
-
     user: User = request.user  # type: ignore[assignment]
     paused = request.POST.get("paused") == "1"
-    check_emergency_stop(user, paused, request.POST.get("reason", ""))
+    actions.check_emergency_stop(user, paused, request.POST.get("reason", ""))
     messages.success(
         request,
         "Emergency stop: nothing scheduled will go out until you resume."

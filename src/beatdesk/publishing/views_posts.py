@@ -17,7 +17,7 @@ from beatdesk.accounts.access import guard
 from beatdesk.accounts.models import Role, User
 from beatdesk.networks.base import NetworkRefused, TransientError
 from beatdesk.networks.models import NetworkAccount
-from beatdesk.publishing import approvals, compose, delivery, queries
+from beatdesk.publishing import actions, approvals, compose, delivery, queries
 from beatdesk.publishing.models import Post
 from beatdesk.publishing.views import _reminders
 
@@ -44,7 +44,7 @@ def post_group(request: HttpRequest, group: str) -> HttpResponse:
             "outcomes": queries.outcomes(posts),
             "checks": checks,
             "any_findings": any(found for _, found in checks),
-            "versions": approvals.PostVersion.objects.filter(group=group).select_related("by"),
+            "versions": queries.versions_of(posts),
             "earlier": earlier,
             "latest": latest,
             "diff": diff,
@@ -78,33 +78,33 @@ def _act(user: User, group: str, request: HttpRequest) -> str:
     action = request.POST.get("action", "")
     post_id = int(request.POST.get("post") or 0)
     if action == "approve":
-        done = approvals.check_approve(user, group)
+        done = actions.check_approve(user, group)
         left = [p for p in done if p.status == Post.Status.AWAITING_APPROVAL]
         return "Approved: waiting for the next step." if left else "Approved: it is on its way."
     if action == "return":
-        approvals.check_return(user, group, request.POST.get("reason", ""))
+        actions.check_return(user, group, request.POST.get("reason", ""))
         return "Sent back to the author with your reason."
     if action == "submit":
-        posts = compose.check_submit(user, group, request.POST.get("override_reason", ""))
+        posts = actions.check_submit(user, group, request.POST.get("override_reason", ""))
         waiting = any(p.status == Post.Status.AWAITING_APPROVAL for p in posts)
         return "Submitted for approval." if waiting else "On its way."
     if action == "edit":
-        compose.check_edit(user, post_id, request.POST.get("text", ""))
+        actions.check_edit(user, post_id, request.POST.get("text", ""))
         return "Changed. Submit it again when it is ready."
     if action in ("mark_sent", "resend"):
-        delivery.check_resolve(
+        actions.check_resolve(
             user, post_id, action == "mark_sent", request.POST.get("external_id", "")
         )
         return "Marked as sent." if action == "mark_sent" else "Sending it again."
     if action == "edit_published":
-        delivery.check_edit_published(user, post_id, request.POST.get("text", ""))
+        actions.check_edit_published(user, post_id, request.POST.get("text", ""))
         return "Corrected on the network."
     if action == "delete_published":
-        delivery.check_delete_published(user, post_id, request.POST.get("reason", ""))
+        actions.check_delete_published(user, post_id, request.POST.get("reason", ""))
         return "Deleted from the network."
     if action == "review":
         raw = request.POST.get("review_on") or ""
-        delivery.check_review_appeal(
+        actions.check_review_appeal(
             user,
             group,
             review_on=dt.date.fromisoformat(raw) if raw else None,
@@ -158,10 +158,10 @@ def rules(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("delete"):
-                approvals.check_delete_rule(user, int(request.POST["delete"]))
+                actions.check_delete_rule(user, int(request.POST["delete"]))
                 messages.success(request, "Rule removed.")
             else:
-                approvals.check_add_rule(
+                actions.check_add_rule(
                     user,
                     name=request.POST.get("name", ""),
                     author_role=request.POST.get("author_role", ""),

@@ -42,7 +42,7 @@ def story(request: HttpRequest, pk: int) -> HttpResponse:
         "stories/story.html",
         {
             "story": found,
-            "rumour": Rumour.objects.filter(story=found).first(),
+            "rumour": queries.visible_rumours(user).filter(story=found).first(),
             "can_write": user.role in actions.RUMOUR_WRITERS,
             "spread": queries.spread_series(found),
         },

@@ -19,6 +19,7 @@ from beatdesk.core.sql import insert_many, update_many
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.registry import known
 from beatdesk.publishing.models import Post
 from beatdesk.stories.ingest import cluster_triaged
 from beatdesk.triage import engine, routing
@@ -27,6 +28,7 @@ from beatdesk.triage.tasks import enqueue_reread_abuse
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
+    from beatdesk.triage.forms import RoutingRuleForm
 
 CORRECTING_ROLES = frozenset({Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
 RULE_EDITORS = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
@@ -43,6 +45,11 @@ def _routing_context(
     areas = list(Area.objects.filter(force_id=force_id).prefetch_related("teams"))
     desk = Team.objects.filter(force_id=force_id, kind=Team.Kind.DIGITAL_DESK).first()
     return routing.compile_rules(rules), routing.area_matchers(areas), desk
+
+
+def _reports_emergencies(kind: str) -> bool:
+    network = known(kind)
+    return network is None or network.reports_emergencies
 
 
 def do_triage(message_ids: list[int]) -> list[Triage]:
@@ -77,7 +84,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
     for message, reading in zip(messages, readings, strict=True):
         if reading.abuse_unsure:
             unsure.append(message.pk)
-        if message.network == "rss" and reading.grade == Grade.EMERGENCY:
+        if reading.grade == Grade.EMERGENCY and not _reports_emergencies(message.network):
             # A news or council feed reports events; it is not someone asking for help.
             reading.contact_type, reading.grade = "information", Grade.SCHEDULED
             reading.reasons = [*reading.reasons, "a news feed item, not a report to the police"]
@@ -310,3 +317,51 @@ def check_acknowledge_alert(user: User, alert_id: int) -> Alert:
             alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
             record(user, Category.ALTERATION, "alert.acknowledged", alert.message)
     return alert
+
+
+# -- routing rules -------------------------------------------------------------------------------
+
+
+def _check_rule_editor(user: User, rule_id: object) -> None:
+    if not is_active_staff(user) or user.role not in RULE_EDITORS:
+        refuse(
+            user, "triage.routingrule", rule_id, "only supervisors and administrators edit routing"
+        )
+
+
+def check_save_routing_rule(user: User, form: RoutingRuleForm) -> RoutingRule:
+    """Save a routing rule from its (valid) form, for the editor's own force."""
+    _check_rule_editor(user, form.instance.pk or "new")
+    with transaction.atomic():
+        rule = form.save(commit=False)
+        rule.force = user.force  # type: ignore[assignment]
+        rule.updated_by = user
+        rule.save()
+        form.save_m2m()
+        record(
+            user,
+            Category.ALTERATION,
+            "routing_rule.saved",
+            rule,
+            justification=rule.name,
+            payload=form.cleaned_data
+            | {
+                "areas": [a.pk for a in form.cleaned_data["areas"]],
+                "accounts": [a.pk for a in form.cleaned_data["accounts"]],
+                "team": rule.team_id,
+            },
+        )
+    return rule
+
+
+def check_delete_routing_rule(user: User, instance: RoutingRule) -> None:
+    _check_rule_editor(user, instance.pk)
+    with transaction.atomic():
+        record(
+            user,
+            Category.ERASURE,
+            "routing_rule.deleted",
+            instance,
+            justification=instance.name,
+        )
+        instance.delete()

@@ -20,6 +20,8 @@ from beatdesk.triage.actions import (
     RULE_EDITORS,
     check_acknowledge_alert,
     check_correct_triage,
+    check_delete_routing_rule,
+    check_save_routing_rule,
 )
 from beatdesk.triage.forms import CorrectionForm, RoutingRuleForm
 from beatdesk.triage.models import Alert
@@ -139,37 +141,11 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     instance = rules_for(user).get(pk=pk) if pk else None
     form = RoutingRuleForm(request.POST or None, instance=instance, force=user.force)  # type: ignore[arg-type]
     if request.method == "POST" and "delete" in request.POST and instance is not None:
-        with transaction.atomic():
-            record(
-                user,
-                Category.ERASURE,
-                "routing_rule.deleted",
-                instance,
-                justification=instance.name,
-            )
-            instance.delete()
+        check_delete_routing_rule(user, instance)
         messages.success(request, f"Rule '{instance.name}' deleted.")
         return redirect("triage:rules")
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            rule = form.save(commit=False)
-            rule.force = user.force  # type: ignore[assignment]
-            rule.updated_by = user
-            rule.save()
-            form.save_m2m()
-            record(
-                user,
-                Category.ALTERATION,
-                "routing_rule.saved",
-                rule,
-                justification=rule.name,
-                payload=form.cleaned_data
-                | {
-                    "areas": [a.pk for a in form.cleaned_data["areas"]],
-                    "accounts": [a.pk for a in form.cleaned_data["accounts"]],
-                    "team": rule.team_id,
-                },
-            )
+        rule = check_save_routing_rule(user, form)
         messages.success(request, f"Rule '{rule.name}' saved. New messages follow it at once.")
         return redirect("triage:rules")
     return render(request, "triage/rule_form.html", {"form": form, "rule": instance})

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from beatdesk.accounts.doors import DOORS, EVERYONE, Door
-from beatdesk.accounts.models import Force, User
+from beatdesk.accounts.models import Area, Force, Team, User
 from beatdesk.audit.models import AuditEvent
 from beatdesk.cases.actions import check_create_case
 from beatdesk.demo.seed import seed
@@ -192,6 +192,11 @@ def _records(force: Force, prefix: str, tag: str, team_account: str) -> dict[str
     )
     rule = RoutingRule.objects.filter(force=force).first()
     assert rule is not None
+    # A user of its own, so that disabling it in one call leaves the named role users be.
+    person = User.objects.create(username=f"{prefix}person-{tag}", force=force, role="officer")
+    team = Team.objects.filter(force=force).first()
+    area = Area.objects.filter(force=force).first()
+    assert team is not None and area is not None
     return {
         "inbox.message": {"pk": message_id, "message_id": message_id},
         "cases.case": {"pk": case.pk},
@@ -208,6 +213,9 @@ def _records(force: Force, prefix: str, tag: str, team_account: str) -> dict[str
         "networks.networkaccount": {"pk": account.pk, "account_id": account.pk},
         "triage.routingrule": {"pk": rule.pk},
         "inbox.bulkoperation": {"pk": bulk.pk},
+        "accounts.user": {"pk": person.pk},
+        "accounts.team": {"pk": team.pk},
+        "accounts.area": {"pk": area.pk},
     }
 
 

@@ -8,7 +8,9 @@ import pytest
 from beatdesk.core.models import PeriodicRun, SchedulerLease
 from beatdesk.core.scheduler import Lease, run_inline
 
-pytestmark = pytest.mark.django_db
+# Poll's loop closes the connection each round as a long-running process must; in a test
+# transaction that would end the transaction and leak its rows into later tests.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Stop(Exception):

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from beatdesk.accounts.models import Force
-from beatdesk.core.management.commands.demo import CARNIVAL_WATCH, carnival_path
+from beatdesk.demo.management.commands.demo import CARNIVAL_WATCH, carnival_path
 from beatdesk.monitoring.demo import CARNIVAL_AREA
 from beatdesk.monitoring.models import Operation, WatchPost
 from beatdesk.stories.models import Spike, Story

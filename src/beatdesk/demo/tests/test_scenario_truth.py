@@ -15,8 +15,8 @@ import pytest
 from django.core.management import call_command
 
 from beatdesk.accounts.models import Force
-from beatdesk.core.management.commands.demo import carnival_path, scenario_path
 from beatdesk.core.queues import QUEUES
+from beatdesk.demo.management.commands.demo import carnival_path, scenario_path
 from beatdesk.inbox.models import Message
 from beatdesk.triage.models import Alert, ContactType
 

@@ -14,9 +14,9 @@ from django.core.management import call_command
 from beatdesk.accounts.models import Force, User
 from beatdesk.audit.models import AuditEvent
 from beatdesk.monitoring.collect import do_collect
-from beatdesk.monitoring.collectors import mastodon
 from beatdesk.monitoring.models import UnreadableItem, Watch, WatchPost
 from beatdesk.monitoring.tests.test_collect import TOKEN, MastodonSearch, searching_account, status
+from beatdesk.networks.mastodon import inbound as mastodon
 from beatdesk.testing.fakenet import FakeNetwork
 from beatdesk.testing.fakenet import fake_network as fake_network  # noqa: F401
 from beatdesk.testing.fixtures import signed_in

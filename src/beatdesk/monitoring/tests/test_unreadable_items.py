@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from beatdesk.monitoring.collectors import parsed, reader_for
 from beatdesk.networks.base import PayloadError
+from beatdesk.networks.registry import connector, kinds
+from beatdesk.networks.search import parsed
 
 
 @pytest.mark.parametrize(
@@ -21,8 +22,6 @@ from beatdesk.networks.base import PayloadError
 def test_an_item_that_cannot_be_read_says_why(raw: str, reason: str) -> None:
     with pytest.raises(PayloadError, match=reason):
         parsed(raw)
-    for network in ("mastodon", "bluesky", "x", "rss"):
-        reader = reader_for(network)
-        assert reader is not None
+    for network in kinds("can_search"):
         with pytest.raises(PayloadError):
-            reader(raw)
+            connector(network).read_found(raw)

@@ -6,35 +6,58 @@ https://bsky.social), signing in with an app password:
     {"service": "https://bsky.social", "identifier": "westmerepolice.bsky.social",
      "app_password": "xxxx-xxxx-xxxx-xxxx"}
 
-Fetching reads app.bsky.notification.listNotifications, which answers newest first and
-whose own cursor pages towards *older* items. So the desk keeps its own position: our
-cursor is the indexedAt of the newest notification already looked at. A fetch pages back
-(at most MAX_PAGES pages of PAGE_SIZE) until it reaches that position, and returns the
-mentions, replies and quotes newer than it, oldest first. The very first fetch (empty
-cursor) takes one page only: the most recent notifications, not the account's history.
+Fetching reads app.bsky.notification.listNotifications (mentions, replies and quotes only),
+which answers newest first and whose own cursor pages towards *older* items. Its order (and
+each item's indexedAt) is the AppView's sort time: the post's own createdAt when that is
+earlier than when the AppView indexed it. So a mention written offline, sent from a skewed
+clock or delayed in federation arrives *behind* items already read, and a position ("all
+before this time is done") would lose it for good. A fetch therefore pages back over an
+OVERLAP window before the newest item it has read (at most MAX_PAGES pages of PAGE_SIZE)
+and takes every mention, reply and quote in it that it has not handed over before. Our
+cursor is JSON: {"at": the newest sort time read, "seen": {uri fingerprint: sort time}} for
+what was handed over inside the window. Storage is idempotent besides (ingestion drops a
+message it already has), so a cursor from before this scheme (a bare time) or a lost one
+only hands some items over twice. The very first fetch (empty cursor) takes one page only:
+the most recent notifications, not the account's history: when that page is full, its
+oldest time is kept in the cursor as `start`, and no later fetch reaches behind it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from beatdesk.core.clock import now
 from beatdesk.networks.base import (
+    NO_OPTIONS,
     Budget,
     FetchResult,
+    Field,
     Inbound,
+    LostSend,
     Network,
     NetworkRefused,
     PayloadError,
+    PostCounts,
+    PostOptions,
+    Recovery,
     TransientError,
+    count_of,
     parse_time,
     read_json,
 )
-from beatdesk.networks.bluesky.client import Credentials, XrpcClient
+from beatdesk.networks.bluesky.client import (
+    GET_POSTS_LIMIT,
+    Credentials,
+    XrpcClient,
+    get_posts,
+    get_profile,
+)
 from beatdesk.networks.bluesky.publish import (
     POST_TYPE,
     Image,
@@ -44,16 +67,84 @@ from beatdesk.networks.bluesky.publish import (
     detect_facets,
     images_embed,
     post_record,
+    record_key,
     reply_refs,
 )
+from beatdesk.networks.bluesky.search import read as read_found_post
+from beatdesk.networks.bluesky.search import search as search_posts
+from beatdesk.networks.bluesky.sessions import account_credentials
+from beatdesk.networks.length import Counting
+from beatdesk.networks.search import FoundPost, SearchResult, SearchTerm
 
 if TYPE_CHECKING:
     from beatdesk.networks.models import NetworkAccount
 
 PAGE_SIZE = 50
 MAX_PAGES = 10
+OVERLAP = dt.timedelta(hours=24)  # how far back a backdated post is still found
+MAX_SEEN = 2 * MAX_PAGES * PAGE_SIZE  # what the cursor remembers at most
 TAKEN_REASONS = frozenset({"mention", "reply", "quote"})
 _REMEMBERED_PUBLISHES = 1000
+
+
+def _fingerprint(uri: str) -> str:
+    return hashlib.sha256(uri.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Position:
+    """Where fetching stands: the newest sort time read (`at`), what was handed over inside
+    the window before it ({uri fingerprint: sort time}), and, after a first fetch, the oldest
+    time it read (`start`): anything older is the account's history, never taken."""
+
+    at: dt.datetime
+    seen: dict[str, int] = field(default_factory=dict)
+    start: dt.datetime | None = None
+
+    @property
+    def horizon(self) -> dt.datetime:
+        """How far back a fetch looks: OVERLAP before `at`, never before `start`."""
+        back = self.at - OVERLAP
+        return max(back, self.start) if self.start is not None else back
+
+
+def _stamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def read_cursor(cursor: str) -> Position | None:
+    """Our cursor, read; None (a first fetch) when it is empty or unreadable. A bare time
+    (the cursor before the overlap window) says nothing of what was handed over."""
+    if not cursor:
+        return None
+    try:
+        data = json.loads(cursor)
+    except ValueError:
+        data = {"at": cursor}
+    if not isinstance(data, dict):
+        return None
+    try:
+        at = parse_time(str(data.get("at") or ""))
+        start = parse_time(str(data["start"])) if data.get("start") else None
+    except PayloadError:
+        return None
+    seen = data.get("seen")
+    kept = (
+        {str(k): v for k, v in seen.items() if isinstance(v, int)} if isinstance(seen, dict) else {}
+    )
+    return Position(at, kept, start)
+
+
+def write_cursor(position: Position) -> str:
+    """The cursor, remembering only what lies inside the window before `at`."""
+    horizon = position.horizon
+    seen = {k: v for k, v in position.seen.items() if v >= int(horizon.timestamp())}
+    if len(seen) > MAX_SEEN:
+        seen = dict(sorted(seen.items(), key=lambda pair: pair[1])[-MAX_SEEN:])
+    data: dict[str, Any] = {"at": _stamp(position.at), "seen": dict(sorted(seen.items()))}
+    if position.start is not None and position.start > position.at - OVERLAP:
+        data["start"] = _stamp(position.start)
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _str(value: Any) -> str:
@@ -102,14 +193,83 @@ def _media(embed: Any) -> list[dict[str, Any]]:
 
 class BlueskyNetwork(Network):
     kind = "bluesky"
+    label = "Bluesky"
     can_fetch = True
     can_publish = True
+    can_thread = True
+    can_upload_media = True
+    can_delete = True  # com.atproto.repo.deleteRecord; Bluesky offers no edit
+    can_count_reach = True
+    can_search = True
+    watch_kinds = frozenset({"hashtag", "keyword", "phrase"})
+    search_needs_account = True
+    recovery_guarantee = (
+        "Exactly once: the record key is fixed in advance, so the post is looked up before "
+        "it is ever sent again."
+    )
+    counting = Counting(limit=300)
+    credential_fields = (
+        Field("service", "Service, e.g. https://bsky.social"),
+        Field("identifier", "Handle or DID"),
+        Field("app_password", "App password", secret=True),
+    )
 
     def __init__(self, client: XrpcClient | None = None) -> None:
         self.client = client or XrpcClient()
         # idempotency key -> uri of the post it made, for retries within this process.
         self._published: OrderedDict[tuple[int | None, str], str] = OrderedDict()
         self._published_lock = threading.Lock()
+
+    # -- the contract (networks/base.py) ---------------------------------------------------
+
+    def publish(self, account: NetworkAccount, text: str, options: PostOptions = NO_OPTIONS) -> str:
+        """Post with the record key fixed by the options (record_key), so a send whose
+        answer was lost can be looked up rather than repeated."""
+        return self.post(
+            account,
+            text,
+            options.reply_to,
+            idempotency_key=options.idempotency_key,
+            images=[(m.data, m.content_type, m.alt_text) for m in options.media],
+            rkey=record_key(options),
+        )
+
+    def sent_before(self, account: NetworkAccount, options: PostOptions) -> str:
+        return self.find_post(account, record_key(options)) or ""
+
+    def recover(self, account: NetworkAccount, lost: LostSend) -> Recovery:
+        uri = self.find_post(account, record_key(lost.options))
+        if uri:
+            return Recovery("found", "a record with its key", uri)
+        return Recovery("resend", "no record with its key: sent with the same key")
+
+    def delete(self, account: NetworkAccount, external_id: str) -> None:
+        self.delete_post(account, external_id)
+
+    def search(self, term: SearchTerm) -> SearchResult:
+        return search_posts(self.client, term)
+
+    def read_found(self, raw: str) -> FoundPost:
+        return read_found_post(raw)
+
+    def follower_count(self, account: NetworkAccount) -> int:
+        credentials = account_credentials(account)
+        return count_of(get_profile(self.client, credentials).get("followersCount"))
+
+    def post_counts(
+        self, account: NetworkAccount, external_ids: list[str]
+    ) -> dict[str, PostCounts]:
+        credentials = account_credentials(account)
+        counts = {}
+        for start in range(0, len(external_ids), GET_POSTS_LIMIT):
+            uris = external_ids[start : start + GET_POSTS_LIMIT]
+            for view in get_posts(self.client, credentials, uris):
+                counts[str(view.get("uri"))] = PostCounts(
+                    reposts=count_of(view.get("repostCount")),
+                    likes=count_of(view.get("likeCount")),
+                    replies=count_of(view.get("replyCount")),
+                )
+        return counts
 
     # -- in ---------------------------------------------------------------------------------
 
@@ -159,20 +319,25 @@ class BlueskyNetwork(Network):
         )
 
     def fetch(self, account: NetworkAccount, cursor: str) -> FetchResult:
-        credentials = Credentials.from_dict(account.get_credentials())
-        since = self._position(cursor)
+        credentials = account_credentials(account)
+        position = read_cursor(cursor)
+        horizon = position.horizon if position is not None else None
+        seen = dict(position.seen) if position is not None else {}
         taken: dict[str, tuple[dt.datetime, str]] = {}
-        newest: tuple[dt.datetime, str] | None = None
+        newest = position.at if position is not None else None
+        oldest: dt.datetime | None = None
+        full = False
         budget = Budget()
         api_cursor = ""
         for _page in range(MAX_PAGES):
-            params: dict[str, Any] = {"limit": PAGE_SIZE}
+            params: dict[str, Any] = {"limit": PAGE_SIZE, "reasons": sorted(TAKEN_REASONS)}
             if api_cursor:
                 params["cursor"] = api_cursor
             _session, reply = self.client.authed(
                 credentials, "GET", "app.bsky.notification.listNotifications", params=params
             )
-            budget = reply.budget
+            if reply.budget.limit is not None or budget.limit is None:
+                budget = reply.budget  # a page without rate headers says nothing new
             notifications = reply.data.get("notifications")
             if not isinstance(notifications, list):
                 raise TransientError("Bluesky listNotifications: no 'notifications' list")
@@ -180,41 +345,43 @@ class BlueskyNetwork(Network):
             for item in notifications:
                 if not isinstance(item, dict) or not isinstance(item.get("indexedAt"), str):
                     continue  # cannot be placed in time: skipped, never a reason to stop
-                indexed = str(item["indexedAt"])
                 try:
-                    at = parse_time(indexed)
+                    at = parse_time(str(item["indexedAt"]))
                 except PayloadError:
                     continue
-                if since is not None and at <= since:
+                if horizon is not None and at < horizon:
                     reached = True
                     continue
-                if newest is None or at > newest[0]:
-                    newest = (at, indexed)
+                newest = at if newest is None else max(newest, at)
+                oldest = at if oldest is None else min(oldest, at)
                 uri = item.get("uri")
-                if item.get("reason") in TAKEN_REASONS and isinstance(uri, str):
+                if (
+                    item.get("reason") in TAKEN_REASONS
+                    and isinstance(uri, str)
+                    and _fingerprint(uri) not in seen
+                ):
                     taken.setdefault(uri, (at, json.dumps(item, ensure_ascii=False)))
             api_cursor = _str(reply.data.get("cursor"))
-            if reached or since is None or not notifications or not api_cursor:
+            full = len(notifications) >= PAGE_SIZE and bool(api_cursor)
+            if reached or position is None or not notifications or not api_cursor:
                 break
         ordered = sorted(taken.items(), key=lambda pair: (pair[1][0], pair[0]))
+        for uri, (at, _body) in ordered:
+            seen[_fingerprint(uri)] = int(at.timestamp())
+        if newest is None:
+            return FetchResult(bodies=[], cursor=cursor, budget=budget)
+        # A first fetch that left older notifications unread (a full page) marks where the
+        # account's history begins; later fetches never reach behind it.
+        start = position.start if position is not None else (oldest if full else None)
         return FetchResult(
             bodies=[body for _uri, (_at, body) in ordered],
-            cursor=newest[1] if newest is not None else cursor,
+            cursor=write_cursor(Position(newest, seen, start)),
             budget=budget,
         )
 
-    @staticmethod
-    def _position(cursor: str) -> dt.datetime | None:
-        if not cursor:
-            return None
-        try:
-            return parse_time(cursor)
-        except PayloadError:
-            return None  # an unreadable cursor starts afresh (one page), as a first fetch
-
     # -- out --------------------------------------------------------------------------------
 
-    def publish(
+    def post(
         self,
         account: NetworkAccount,
         text: str,
@@ -242,7 +409,7 @@ class BlueskyNetwork(Network):
             with self._published_lock:
                 if remembered in self._published:
                     return self._published[remembered]
-        credentials = Credentials.from_dict(account.get_credentials())
+        credentials = account_credentials(account)
         self.client.session(credentials)
         reply = self._reply_refs(credentials, reply_to) if reply_to else None
         embed = self._upload_images(credentials, images) if images else None
@@ -269,7 +436,7 @@ class BlueskyNetwork(Network):
                 check_length(part)
             except ValueError as exc:
                 raise ValueError(f"part {number} of the thread: {exc}") from exc
-        credentials = Credentials.from_dict(account.get_credentials())
+        credentials = account_credentials(account)
         posted: list[str] = []
         root: dict[str, str] | None = None
         parent: dict[str, str] | None = None
@@ -366,7 +533,7 @@ class BlueskyNetwork(Network):
     def find_post(self, account: NetworkAccount, rkey: str) -> str | None:
         """The at:// uri of the account's post with record key `rkey`, or None when there is
         none (com.atproto.repo.getRecord answers 400 RecordNotFound)."""
-        credentials = Credentials.from_dict(account.get_credentials())
+        credentials = account_credentials(account)
         session = self.client.session(credentials)
         try:
             _session, answer = self.client.authed(
@@ -384,7 +551,7 @@ class BlueskyNetwork(Network):
 
     def delete_post(self, account: NetworkAccount, uri: str) -> None:
         """Delete one of the account's posts (com.atproto.repo.deleteRecord)."""
-        credentials = Credentials.from_dict(account.get_credentials())
+        credentials = account_credentials(account)
         session = self.client.session(credentials)
         self.client.authed(
             credentials,
@@ -394,6 +561,16 @@ class BlueskyNetwork(Network):
         )
 
     def _reply_refs(self, credentials: Credentials, reply_to: str) -> dict[str, Any]:
+        """{root, parent} refs for a reply to `reply_to`.
+
+        The account's own post (a thread's next part answers the part before) is read from
+        its PDS with com.atproto.repo.getRecord: the AppView may not have indexed a post
+        made a moment ago and would call it missing. Anyone else's is read from the AppView
+        (app.bsky.feed.getPosts), which is how the desk saw it."""
+        session = self.client.session(credentials)
+        repo = reply_to.removeprefix("at://").split("/", 1)[0]
+        if repo in (session.did, session.handle):
+            return self._own_reply_refs(credentials, session.did, reply_to)
         _session, answer = self.client.authed(
             credentials, "GET", "app.bsky.feed.getPosts", params={"uris": reply_to}
         )
@@ -413,3 +590,26 @@ class BlueskyNetwork(Network):
             return reply_refs(parent)
         except ValueError as exc:
             raise TransientError(f"Bluesky getPosts: {exc}") from exc
+
+    def _own_reply_refs(self, credentials: Credentials, did: str, reply_to: str) -> dict[str, Any]:
+        rkey = reply_to.rsplit("/", 1)[-1]
+        try:
+            _session, answer = self.client.authed(
+                credentials,
+                "GET",
+                "com.atproto.repo.getRecord",
+                params={"repo": did, "collection": POST_TYPE, "rkey": rkey},
+            )
+        except NetworkRefused as exc:
+            if "RecordNotFound" in str(exc):
+                raise NetworkRefused(
+                    f"Bluesky: the post being replied to ({reply_to}) no longer exists"
+                ) from exc
+            raise
+        data = answer.data
+        try:
+            return reply_refs(
+                {"uri": data.get("uri"), "cid": data.get("cid"), "record": data.get("value")}
+            )
+        except ValueError as exc:
+            raise TransientError(f"Bluesky getRecord: {exc}") from exc

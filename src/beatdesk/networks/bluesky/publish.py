@@ -29,12 +29,16 @@ the PDS answered with, and an aspectRatio when the image's size can be read from
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import struct
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from beatdesk.core.clock import now
+from beatdesk.networks.base import PostOptions
 
 MAX_GRAPHEMES = 300
 MAX_BYTES = 3000
@@ -328,3 +332,17 @@ def reply_refs(parent: dict[str, Any]) -> dict[str, Any]:
         ):
             root_ref = {"uri": root["uri"], "cid": root["cid"]}
     return {"root": root_ref, "parent": parent_ref}
+
+
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def record_key(options: PostOptions) -> str:
+    """A TID (13 characters, base32-sortable: 53 bits of microseconds, 10 of clock id) fixed
+    by the post itself (when it was written, its part, its idempotency key), so every
+    attempt to send it names the same record."""
+    created = options.created_at or now()
+    micros = int(created.timestamp() * 1_000_000) + options.part
+    clock = int(hashlib.sha256(options.idempotency_key.encode()).hexdigest()[:4], 16) & 0x3FF
+    value = ((micros & ((1 << 53) - 1)) << 10) | clock
+    return "".join(_TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))

@@ -29,10 +29,14 @@ from email.message import EmailMessage, Message
 from typing import TYPE_CHECKING, Any
 
 from beatdesk.networks.base import (
+    NO_OPTIONS,
     FetchResult,
+    Field,
     Inbound,
     Network,
+    NotSupported,
     PayloadError,
+    PostOptions,
     parse_time,
     read_json,
 )
@@ -340,8 +344,22 @@ class EmailNetwork(Network):
     """A force mailbox: read over IMAP, answered over SMTP."""
 
     kind = "email"
+    label = "Email"
     can_fetch = True
     can_publish = True
+    can_start_posts = False  # it answers people who wrote; it has no posts of its own
+    publishes_publicly = False
+    credential_fields = (
+        Field("imap_host", "IMAP server"),
+        Field("imap_port", "IMAP port", required=False),
+        Field("username", "Mailbox user name"),
+        Field("password", "Mailbox password", secret=True),
+        Field("smtp_host", "SMTP server"),
+        Field("smtp_port", "SMTP port", required=False),
+        Field("smtp_username", "SMTP user name", required=False),
+        Field("smtp_password", "SMTP password", secret=True, required=False),
+        Field("from_address", "Send replies from"),
+    )
 
     def __init__(self, *, timeout: float = TIMEOUT_SECONDS) -> None:
         self._timeout = timeout
@@ -353,19 +371,22 @@ class EmailNetwork(Network):
         settings = mailbox_settings(credentials_of(account))
         return fetch_mailbox(MailboxClient(settings, timeout=self._timeout), cursor)
 
-    def publish(
-        self,
-        account: NetworkAccount,
-        text: str,
-        *,
-        reply_to: str = "",
-        idempotency_key: str = "",
-    ) -> str:
+    def reply_target(self, external_id: str, author_handle: str, text: str) -> str:
+        """Whom to write to and about what: the message's id, its sender and its subject."""
+        first = text.split("\n", 1)[0]
+        subject = first[len("Subject: ") :] if first.startswith("Subject: ") else ""
+        return f"{external_id}|{author_handle}|{subject}"
+
+    def publish(self, account: NetworkAccount, text: str, options: PostOptions = NO_OPTIONS) -> str:
         """Reply by email. `reply_to` is "<message-id>|<address>" or
-        "<message-id>|<address>|<subject>": an external id alone has no address to send to."""
+        "<message-id>|<address>|<subject>" (reply_target): an external id alone has no
+        address to send to."""
         if not text or not text.strip():
             raise ValueError("an email needs some text")
-        message_id, address, subject = split_reply_to(reply_to)
+        if options.media:
+            raise NotSupported("the desk does not attach images to an email reply")
+        idempotency_key = options.idempotency_key
+        message_id, address, subject = split_reply_to(options.reply_to)
         return send_reply(
             account,
             address,

@@ -26,13 +26,12 @@ from typing import Any
 
 import httpx
 
+from beatdesk.networks import http
 from beatdesk.networks.base import Budget, NetworkRefused, RateLimited, TransientError
 
 DEFAULT_GRAPH_BASE = "https://graph.facebook.com/v21.0"
-FETCH_TIMEOUT = httpx.Timeout(2.0)
-# Publishing: a timeout after the request was sent leaves it unknown whether the post
-# exists, so give Graph longer before calling it transient.
-PUBLISH_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
+FETCH_TIMEOUT = http.FETCH_TIMEOUT
+PUBLISH_TIMEOUT = http.PUBLISH_TIMEOUT
 # When Graph says "rate limited" without saying for how long: wait a minute.
 DEFAULT_RATE_LIMIT_WAIT = 60.0
 
@@ -112,13 +111,8 @@ def budget_from(headers: httpx.Headers) -> Budget:
 
 
 def _retry_after(headers: httpx.Headers) -> float:
-    value = headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value.strip()))
-        except ValueError:
-            pass
-    return _regain_seconds(headers) or DEFAULT_RATE_LIMIT_WAIT
+    wait = http.retry_after(headers, Budget())  # Graph's usage headers carry no reset time
+    return wait if wait is not None else _regain_seconds(headers) or DEFAULT_RATE_LIMIT_WAIT
 
 
 def appsecret_proof(token: str, app_secret: str) -> str:
@@ -172,6 +166,13 @@ def raise_for_graph(response: httpx.Response, what: str, secrets: tuple[str, ...
     error = _graph_error(response)
     if status < 400 and not error:
         return
+    if not error:  # not Graph speaking (a proxy, an outage page): the status says it all
+        http.raise_for_status(
+            response,
+            f"Meta {what}",
+            reason=_scrub(response.text[:200].strip(), secrets),
+            default_wait=_retry_after(response.headers),
+        )
     code = _code(error)
     detail = _describe(error, response, secrets)
     if status == 429 or code in RATE_LIMIT_CODES:
@@ -217,19 +218,15 @@ def request(
     if app_secret:
         query["appsecret_proof"] = appsecret_proof(token, app_secret)
     secrets = (token, app_secret)
-    try:
-        with httpx.Client(timeout=timeout) as http:
-            response = http.request(method, url, params=query, json=body, headers=headers)
-    except httpx.TimeoutException as exc:
-        raise TransientError(f"Meta did not answer {what} in time ({type(exc).__name__})") from exc
-    except httpx.TransportError as exc:
-        raise TransientError(f"could not reach Meta for {what}: {type(exc).__name__}") from exc
-
+    response = http.send(
+        method,
+        url,
+        what=f"Meta {what}",
+        timeout=timeout,
+        params=query,
+        json=body,
+        headers=headers,
+    )
     raise_for_graph(response, what, secrets)
-    try:
-        data = json.loads(response.content)
-    except ValueError as exc:
-        raise TransientError(f"Meta answered {what} with a body that is not JSON") from exc
-    if not isinstance(data, dict):
-        raise TransientError(f"Meta answered {what} with JSON that is not an object")
+    data = http.json_object(response, f"Meta {what}")
     return GraphResponse(response.status_code, data, budget_from(response.headers))

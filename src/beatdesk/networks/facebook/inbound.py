@@ -28,13 +28,18 @@ import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from beatdesk.networks.base import (
+    NO_OPTIONS,
     Budget,
     FetchResult,
+    Field,
     Inbound,
     Network,
     NetworkRefused,
+    NotSupported,
     PayloadError,
+    PostOptions,
     TransientError,
+    Webhook,
     as_list,
     parse_time,
     read_json,
@@ -46,6 +51,8 @@ from beatdesk.networks.facebook.publish import (
     publish_facebook,
     publish_instagram,
 )
+from beatdesk.networks.facebook.webhook import MetaWebhook
+from beatdesk.networks.length import Counting
 
 if TYPE_CHECKING:
     from beatdesk.networks.models import NetworkAccount
@@ -316,10 +323,17 @@ class _MetaNetwork(Network):
 
     can_fetch: ClassVar[bool] = True
     can_publish: ClassVar[bool] = True
+    can_hide_comments: ClassVar[bool] = True
     id_key: ClassVar[str] = "page_id"
+    recovery_guarantee: ClassVar[str] = (
+        "A person checks: Meta cannot say whether a post whose answer was lost arrived."
+    )
 
     def normalise(self, body: str) -> Inbound:
         return normalise_meta(body)
+
+    def webhook(self) -> Webhook:
+        return MetaWebhook()
 
     def _credentials(self, account: NetworkAccount) -> tuple[dict[str, Any], str, str]:
         credentials = account.get_credentials()
@@ -343,7 +357,16 @@ class _MetaNetwork(Network):
 
 class FacebookNetwork(_MetaNetwork):
     kind: ClassVar[str] = "facebook"
+    label: ClassVar[str] = "Facebook"
     id_key: ClassVar[str] = "page_id"
+    counting: ClassVar[Counting | None] = Counting(limit=63206, code_units=True)
+    credential_fields: ClassVar[tuple[Field, ...]] = (
+        Field("graph_base", "Graph API address", required=False),
+        Field("page_id", "Page id"),
+        Field("page_access_token", "Page access token", secret=True),
+        Field("app_secret", "App secret (for webhooks)", secret=True),
+        Field("verify_token", "Webhook verify token", secret=True),
+    )
 
     def fetch(self, account: NetworkAccount, cursor: str) -> FetchResult:
         """Comments on the Page's recent posts newer than `cursor` (ISO time), oldest first.
@@ -377,13 +400,13 @@ class FacebookNetwork(_MetaNetwork):
                 found.append((created, comment_id, json.dumps(body, ensure_ascii=False)))
         return self._result(found, cursor, [answer.budget])
 
-    def publish(
-        self, account: NetworkAccount, text: str, reply_to: str = "", *, idempotency_key: str = ""
-    ) -> str:
+    def publish(self, account: NetworkAccount, text: str, options: PostOptions = NO_OPTIONS) -> str:
         """A Page post, a reply to a comment (reply_to a comment id) or a Messenger reply
         (reply_to "conv:<page>-<psid>"); the new id. Graph takes no idempotency key, so
-        `idempotency_key` is accepted for the common interface and not sent."""
-        return publish_facebook(account.get_credentials(), text, reply_to)
+        the options' key is not sent."""
+        if options.media:
+            raise NotSupported("the desk does not upload images to Facebook")
+        return publish_facebook(account.get_credentials(), text, options.reply_to)
 
     def hide_comment(self, account: NetworkAccount, comment_id: str, hidden: bool = True) -> None:
         hide_facebook_comment(account.get_credentials(), comment_id, hidden)
@@ -391,7 +414,18 @@ class FacebookNetwork(_MetaNetwork):
 
 class InstagramNetwork(_MetaNetwork):
     kind: ClassVar[str] = "instagram"
+    label: ClassVar[str] = "Instagram"
+    can_start_posts: ClassVar[bool] = False  # a new Instagram post needs an image
     id_key: ClassVar[str] = "ig_user_id"
+    counting: ClassVar[Counting | None] = Counting(limit=2200, code_units=True)
+    credential_fields: ClassVar[tuple[Field, ...]] = (
+        Field("graph_base", "Graph API address", required=False),
+        Field("page_id", "Linked Page id"),
+        Field("ig_user_id", "Instagram user id"),
+        Field("page_access_token", "Page access token", secret=True),
+        Field("app_secret", "App secret (for webhooks)", secret=True),
+        Field("verify_token", "Webhook verify token", secret=True),
+    )
 
     def fetch(self, account: NetworkAccount, cursor: str) -> FetchResult:
         """Comments (and their replies) on the account's recent media newer than `cursor`
@@ -449,12 +483,12 @@ class InstagramNetwork(_MetaNetwork):
                     keep(reply, media_id, _id(comment.get("id")))
         return self._result(found, cursor, budgets)
 
-    def publish(
-        self, account: NetworkAccount, text: str, reply_to: str = "", *, idempotency_key: str = ""
-    ) -> str:
+    def publish(self, account: NetworkAccount, text: str, options: PostOptions = NO_OPTIONS) -> str:
         """A reply to a comment (reply_to a comment id) or to a direct message (reply_to
         "conv:<ig id>-<igsid>"); the new id. New media needs an image: NotSupported."""
-        return publish_instagram(account.get_credentials(), text, reply_to)
+        if options.media:
+            raise NotSupported("the desk does not upload images to Instagram")
+        return publish_instagram(account.get_credentials(), text, options.reply_to)
 
     def hide_comment(self, account: NetworkAccount, comment_id: str, hidden: bool = True) -> None:
         hide_instagram_comment(account.get_credentials(), comment_id, hidden)

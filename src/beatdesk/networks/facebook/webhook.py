@@ -14,9 +14,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from beatdesk.networks.base import PayloadError, as_list, read_json
+from beatdesk.networks.base import HookAnswer, PayloadError, Webhook, as_list, read_json
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
@@ -102,3 +102,26 @@ def split_events(body: str | bytes) -> list[str]:
                 continue
             bodies.append(json.dumps({**shared, "messaging": event}, ensure_ascii=False))
     return bodies
+
+
+class MetaWebhook(Webhook):
+    """Meta's Webhooks for one Page or Instagram account (its app secret signs)."""
+
+    route: ClassVar[str] = "meta"
+
+    def handshake(self, credentials: Mapping[str, Any], query: Mapping[str, str]) -> HookAnswer:
+        challenge = verify_subscription(query, str(credentials.get("verify_token") or ""))
+        if challenge is None:
+            return HookAnswer(403, "verify token does not match", "text/plain")
+        return HookAnswer(200, challenge, "text/plain")
+
+    def verify(
+        self, credentials: Mapping[str, Any], body: bytes, headers: Mapping[str, str]
+    ) -> str:
+        signature = headers.get(SIGNATURE_HEADER, "")
+        if verify_signature(body, signature, str(credentials.get("app_secret") or "")):
+            return ""
+        return f"bad or missing {SIGNATURE_HEADER}"
+
+    def split(self, body: bytes) -> list[str]:
+        return split_events(body)

@@ -1,33 +1,23 @@
 """The HTTP side of the Mastodon connector: one small client over httpx.
 
-Every way a call can fail becomes one of the contract's errors (base.py), so callers never
-see an httpx exception or a traceback from a bad body:
-
-- 429                                    -> RateLimited, retry_after = seconds to X-RateLimit-Reset
-- 5xx, 408, timeouts, connection errors  -> TransientError
-- a 2xx body that is not the JSON asked  -> TransientError (unreadable; retry later)
-- 401, 403, 404, 410, 422 and other 4xx  -> NetworkRefused (retrying will not help)
+Every way a call can fail becomes one of the contract's errors through the shared HTTP
+layer (networks/http.py): 429 -> RateLimited until X-RateLimit-Reset; 5xx, 408, timeouts,
+connection errors and unreadable bodies -> TransientError; 401, 403, 404, 410, 422 and other
+4xx -> NetworkRefused, with what each means on Mastodon (below) and the instance's own error.
 
 The access token is sent only in the Authorization header and never appears in a message.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from beatdesk.networks.base import (
-    Budget,
-    NetworkRefused,
-    PayloadError,
-    RateLimited,
-    TransientError,
-    parse_time,
-)
+from beatdesk.networks import http
+from beatdesk.networks.base import Budget, NetworkRefused, TransientError
 
 if TYPE_CHECKING:
     from beatdesk.networks.models import NetworkAccount
@@ -43,48 +33,6 @@ _REFUSALS = {
     410: "the item is gone (410)",
     422: "the instance rejected the request as invalid (422)",
 }
-
-
-def budget_from(headers: httpx.Headers) -> Budget:
-    """Mastodon's rate-limit headers; X-RateLimit-Reset is an ISO 8601 time."""
-
-    def _int(name: str) -> int | None:
-        try:
-            return int(headers[name])
-        except (KeyError, ValueError):
-            return None
-
-    resets_at: float | None = None
-    if reset := headers.get("X-RateLimit-Reset"):
-        try:
-            resets_at = parse_time(reset).timestamp()
-        except PayloadError:
-            resets_at = None
-    return Budget(
-        remaining=_int("X-RateLimit-Remaining"),
-        limit=_int("X-RateLimit-Limit"),
-        resets_at=resets_at,
-    )
-
-
-def _retry_after(headers: httpx.Headers, budget: Budget) -> float | None:
-    if budget.resets_at is not None:
-        return max(0.0, budget.resets_at - time.time())
-    try:
-        return max(0.0, float(headers["Retry-After"]))
-    except (KeyError, ValueError):
-        return None
-
-
-def _error_detail(response: httpx.Response) -> str:
-    """The instance's own explanation ({"error": "..."}), if it gave one."""
-    try:
-        data = response.json()
-    except ValueError:
-        return ""
-    if isinstance(data, dict) and isinstance(data.get("error"), str):
-        return data["error"][:300]
-    return ""
 
 
 @dataclass(frozen=True)
@@ -141,51 +89,30 @@ class MastodonClient:
             **(headers or {}),
         }
         what = f"{method} {path} on {self.base_url}"
-        try:
-            with httpx.Client(
-                base_url=self.base_url,
-                timeout=self._timeout,
-                transport=self._transport,
-                follow_redirects=False,
-            ) as http:
-                query = tuple(params or ())  # a tuple: covariant, as httpx types it
-                if files is not None:
-                    response = http.request(
-                        method, path, params=query, data=form, files=files, headers=sent
-                    )
-                else:
-                    response = http.request(
-                        method, path, params=query, json=json_body, headers=sent
-                    )
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"{what} timed out after {self._timeout:g} s") from exc
-        except httpx.HTTPError as exc:
-            raise TransientError(f"{what} failed: {type(exc).__name__}") from exc
-
-        budget = budget_from(response.headers)
-        status = response.status_code
-        if status == 429:
-            retry_after = _retry_after(response.headers, budget)
-            wait = f"; retry in {retry_after:.0f} s" if retry_after is not None else ""
-            raise RateLimited(f"{what}: rate limited (429){wait}", retry_after=retry_after)
-        if status >= 500 or status == 408:
-            raise TransientError(f"{what}: the instance answered {status}; retry later")
-        if 300 <= status < 400:
-            where = response.headers.get("Location", "elsewhere")
-            raise NetworkRefused(
-                f"{what}: redirected ({status}) to {where}; check the instance URL"
-            )
-        if status >= 400:
-            reason = _REFUSALS.get(status, f"the instance refused the request ({status})")
-            detail = _error_detail(response)
-            raise NetworkRefused(f"{what}: {reason}" + (f": {detail}" if detail else ""))
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise TransientError(
-                f"{what}: the instance's answer ({status}) could not be read as JSON; retry later"
-            ) from exc
-        return Reply(data, budget)
+        query = tuple(params or ())  # a tuple: covariant, as httpx types it
+        body: dict[str, Any] = (
+            {"data": form, "files": files} if files is not None else {"json": json_body}
+        )
+        response = http.send(
+            method,
+            path,
+            what=what,
+            base_url=self.base_url,
+            timeout=self._timeout,
+            transport=self._transport,
+            params=query,
+            headers=sent,
+            **body,
+        )
+        budget = http.budget_from(response.headers)
+        http.raise_for_status(
+            response,
+            what,
+            reason=http.error_field(response, "error"),
+            refusals=_REFUSALS,
+            budget=budget,
+        )
+        return Reply(http.json_body(response, what), budget)
 
 
 def client_for(account: NetworkAccount, **kwargs: Any) -> MastodonClient:

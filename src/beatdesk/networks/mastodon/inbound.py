@@ -8,25 +8,41 @@ Status entity (the shape of a status from the streaming API or a timeline).
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from beatdesk.core.clock import now
 from beatdesk.networks.base import (
+    NO_OPTIONS,
     Budget,
     FetchResult,
+    Field,
     Inbound,
+    LostSend,
     Network,
+    NetworkRefused,
     PayloadError,
+    PostCounts,
+    PostOptions,
+    Recovery,
     TransientError,
     as_list,
+    count_of,
     parse_time,
     read_json,
 )
-from beatdesk.networks.mastodon.client import MastodonClient, client_for
+from beatdesk.networks.mastodon.client import (
+    MastodonClient,
+    client_for,
+    get_status,
+    verify_credentials,
+)
 from beatdesk.networks.mastodon.publish import (
+    COUNTING,
     Media,
     check_media,
     check_text,
@@ -40,6 +56,8 @@ from beatdesk.networks.mastodon.publish import (
     reply_visibility,
     upload_media,
 )
+from beatdesk.networks.mastodon.search import search as search_statuses
+from beatdesk.networks.search import FoundPost, SearchResult, SearchTerm, post_of_item
 
 if TYPE_CHECKING:
     from beatdesk.networks.models import NetworkAccount
@@ -47,6 +65,7 @@ if TYPE_CHECKING:
 NOTIFICATIONS_PATH = "/api/v1/notifications"
 PAGE_SIZE = 40  # Mastodon's maximum for notifications
 MAX_PAGES = 10  # per fetch while catching up; the cursor resumes where a fetch stopped
+KEY_WINDOW = dt.timedelta(minutes=55)  # the instance keeps an Idempotency-Key an hour
 
 
 # --- HTML to plain text -------------------------------------------------------------------
@@ -292,8 +311,26 @@ def fetch_mentions(client: MastodonClient, cursor: str) -> FetchResult:
 
 class MastodonNetwork(Network):
     kind = "mastodon"
+    label = "Mastodon"
     can_fetch = True
     can_publish = True
+    can_thread = True
+    can_upload_media = True
+    can_edit = True  # PUT /api/v1/statuses/:id
+    can_delete = True
+    can_count_reach = True
+    can_search = True
+    watch_kinds = frozenset({"hashtag", "keyword", "phrase"})
+    search_needs_account = True
+    recovery_guarantee = (
+        "Exactly once: sent again with the same Idempotency-Key (kept for an hour by the "
+        "instance); after an hour, a person checks."
+    )
+    counting = COUNTING  # every link 23 characters, a remote mention its local part
+    credential_fields = (
+        Field("instance", "Instance address, e.g. https://social.police.example"),
+        Field("access_token", "Access token", secret=True),
+    )
 
     def normalise(self, body: str) -> Inbound:
         return normalise_status(body)
@@ -301,25 +338,27 @@ class MastodonNetwork(Network):
     def fetch(self, account: NetworkAccount, cursor: str) -> FetchResult:
         return fetch_mentions(client_for(account), cursor)
 
-    def publish(
-        self,
-        account: NetworkAccount,
-        text: str,
-        *,
-        reply_to: str = "",
-        idempotency_key: str = "",
-        media: list[Media] | None = None,
-        visibility: str | None = None,
-    ) -> str:
-        """Post `text`, as a reply to `reply_to` if given, with images `media` (each
-        (bytes, filename, content type, alt text)). A reply is never seen more widely than its
-        parent; an explicit `visibility` may narrow that, never widen it."""
-        media = media or []
+    def search(self, term: SearchTerm) -> SearchResult:
+        return search_statuses(term, self.read_found)
+
+    def read_found(self, raw: str) -> FoundPost:
+        return post_of_item(self.kind, normalise_status(raw), raw)
+
+    def publish(self, account: NetworkAccount, text: str, options: PostOptions = NO_OPTIONS) -> str:
+        """Post `text`, as a reply to `options.reply_to` if given, with its images. A reply is
+        never seen more widely than its parent; an explicit `visibility` may narrow that,
+        never widen it."""
+        media: list[Media] = [
+            (m.data, m.filename, m.content_type, m.alt_text) for m in options.media
+        ]
+        visibility = options.visibility
+        reply_to = options.reply_to
         # Before anything else: a refused post needs no credentials and sends nothing.
         check_text(text, with_media=bool(media))
         check_media(media)
         if visibility is not None:
             check_visibility(visibility)
+        idempotency_key = options.idempotency_key
         if not idempotency_key:
             keyed = text
             if media:
@@ -339,6 +378,39 @@ class MastodonNetwork(Network):
             visibility=chosen,
             media_ids=media_ids,
         )
+
+    def recover(self, account: NetworkAccount, lost: LostSend) -> Recovery:
+        if lost.claimed_at is not None and now() - lost.claimed_at < KEY_WINDOW:
+            return Recovery("resend", "the same Idempotency-Key")
+        return Recovery("check", "the Idempotency-Key has expired: check the account's posts")
+
+    def edit(self, account: NetworkAccount, external_id: str, text: str) -> None:
+        client_for(account).request(
+            "PUT", f"/api/v1/statuses/{external_id}", json_body={"status": text}
+        )
+
+    def delete(self, account: NetworkAccount, external_id: str) -> None:
+        client_for(account).request("DELETE", f"/api/v1/statuses/{external_id}")
+
+    def follower_count(self, account: NetworkAccount) -> int:
+        return count_of(verify_credentials(client_for(account)).get("followers_count"))
+
+    def post_counts(
+        self, account: NetworkAccount, external_ids: list[str]
+    ) -> dict[str, PostCounts]:
+        client = client_for(account)
+        counts = {}
+        for status_id in external_ids:
+            try:
+                status = get_status(client, status_id)
+            except NetworkRefused:
+                continue  # deleted (404/410): nothing to count
+            counts[status_id] = PostCounts(
+                reposts=count_of(status.get("reblogs_count")),
+                likes=count_of(status.get("favourites_count")),
+                replies=count_of(status.get("replies_count")),
+            )
+        return counts
 
     def publish_thread(
         self, account: NetworkAccount, parts: list[str], *, idempotency_key: str = ""

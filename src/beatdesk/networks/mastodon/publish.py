@@ -20,9 +20,12 @@ from typing import Any
 
 from beatdesk.core.digest import sha256_hex
 from beatdesk.networks.base import NetworkRefused, TransientError
+from beatdesk.networks.length import Counting
 from beatdesk.networks.mastodon.client import MastodonClient
 
 MAX_CHARACTERS = 500
+# As the instance counts: every link 23 characters, a remote mention only its local part.
+COUNTING = Counting(limit=MAX_CHARACTERS, url_weight=23, local_mentions=True)
 MAX_MEDIA = 4  # Mastodon's limit of attachments on one status
 STATUSES_PATH = "/api/v1/statuses"
 MEDIA_UPLOAD_PATH = "/api/v2/media"
@@ -48,13 +51,14 @@ class ThreadInterrupted(Exception):
 
 def check_text(text: str, *, with_media: bool = False) -> None:
     """Refuse a status Mastodon would refuse: empty (unless it carries images), or over the
-    500 characters it allows."""
+    500 characters it allows, counted as the instance counts them (COUNTING)."""
     if not with_media and (not text or not text.strip()):
         raise ValueError("a Mastodon status needs some text")
-    if len(text) > MAX_CHARACTERS:
+    length = COUNTING.count(text)
+    if length > MAX_CHARACTERS:
         raise ValueError(
             f"a Mastodon status can be at most {MAX_CHARACTERS} characters; "
-            f"this one has {len(text)} ({len(text) - MAX_CHARACTERS} too many)"
+            f"this one has {length} ({length - MAX_CHARACTERS} too many)"
         )
 
 

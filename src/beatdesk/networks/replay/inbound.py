@@ -7,9 +7,7 @@ from typing import Any
 
 from beatdesk.core.digest import sha256_hex
 from beatdesk.networks.base import Inbound, Network, PayloadError, as_list, parse_time, read_json
-from beatdesk.networks.models import NetworkKind
-
-_KNOWN = {choice.value for choice in NetworkKind}
+from beatdesk.networks.registry import CONNECTORS
 
 
 def _first(record: dict[str, Any], *keys: str) -> Any:
@@ -22,16 +20,27 @@ def _first(record: dict[str, Any], *keys: str) -> Any:
 
 class ReplayNetwork(Network):
     kind = "replay"
+    label = "Replay (recorded traffic)"
+    # Replay watches are fed by `beatdesk replay --watch`, whatever their term; they are
+    # never searched.
+    watch_kinds = frozenset({"hashtag", "keyword", "phrase", "place"})
+
+    def normalise_as(self, body: str, network: str) -> Inbound:
+        """A recorded post; one whose record names no network is taken as `network`'s."""
+        return self._normalise(body, network)
 
     def normalise(self, body: str) -> Inbound:
+        return self._normalise(body, self.kind)
+
+    def _normalise(self, body: str, default_network: str) -> Inbound:
         record = read_json(body, "a recorded post")
         if not isinstance(record, dict):
             raise PayloadError("a recorded post must be a JSON object")
         text = record.get("text")
         if not isinstance(text, str) or not text.strip():
             raise PayloadError("a recorded post needs a non-empty 'text'")
-        network = str(record.get("network") or "replay").lower()
-        if network not in _KNOWN:
+        network = str(record.get("network") or default_network).lower()
+        if network not in CONNECTORS:
             raise PayloadError(f"unknown network {network!r}")
         # Without an id the content itself identifies the post, so a replay stays idempotent.
         external_id = str(_first(record, "id", "external_id", "id_str") or sha256_hex(body))

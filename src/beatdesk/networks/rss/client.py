@@ -1,12 +1,12 @@
 """The HTTP side of the RSS/Atom connector: one conditional GET of a feed over httpx.
 
 feedparser only ever parses the bytes downloaded here; it never fetches a URL itself.
-Every way the download can fail becomes one of the contract's errors (base.py):
+Every way the download can fail becomes one of the contract's errors through the shared
+HTTP layer (networks/http.py); the feed's own parts are here:
 
 - 304                                        -> nothing new (the caller keeps its cursor)
-- 429, or 503 with Retry-After               -> RateLimited, retry_after from Retry-After
-- other 5xx, 408, timeouts, connection errors -> TransientError
-- 401, 403, 404, 410 and other 4xx           -> NetworkRefused (retrying will not help)
+- 503 with Retry-After                       -> RateLimited (the server asks to slow down)
+- 429, 5xx, 408, timeouts, 4xx               -> as every network (http.raise_for_status)
 
 The username and password are sent only as HTTP basic auth. Messages name the feed by its
 scheme, host and path alone, so neither they nor a token in the URL's query ever reach a log.
@@ -14,15 +14,13 @@ scheme, host and path alone, so neither they nor a token in the URL's query ever
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
+from beatdesk.networks import http
 from beatdesk.networks.base import NetworkRefused, RateLimited, TransientError
 
 if TYPE_CHECKING:
@@ -44,24 +42,6 @@ _REFUSALS = {
     404: "there is no feed at this address (404): check the feed URL",
     410: "the feed has been removed for good (410)",
 }
-
-
-def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    value = (headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, when.timestamp() - time.time())
 
 
 def describe(url: str) -> str:
@@ -126,42 +106,28 @@ class FeedClient:
         if modified:
             headers["If-Modified-Since"] = modified
         what = f"GET {self.where}"
-        try:
-            with (
-                httpx.Client(
-                    timeout=self._timeout,
-                    transport=self._transport,
-                    follow_redirects=True,  # feeds move (http -> https, new CMS); httpx
-                    max_redirects=MAX_REDIRECTS,  # drops basic auth on a move to another host
-                ) as http,
-                http.stream("GET", self.feed_url, headers=headers, auth=self._auth) as response,
-            ):
-                status = response.status_code
-                content = self._read(response, what) if status == 200 else b""
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"{what} timed out after {self._timeout:g} s") from exc
-        except httpx.TooManyRedirects as exc:
-            raise NetworkRefused(
-                f"{what}: redirected more than {MAX_REDIRECTS} times; check the feed URL"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise TransientError(f"{what} failed: {type(exc).__name__}") from exc
-
+        with (
+            http.mapped_errors(what, self._timeout),
+            httpx.Client(
+                timeout=self._timeout,
+                transport=self._transport,
+                follow_redirects=True,  # feeds move (http -> https, new CMS); httpx
+                max_redirects=MAX_REDIRECTS,  # drops basic auth on a move to another host
+            ) as client,
+            client.stream("GET", self.feed_url, headers=headers, auth=self._auth) as response,
+        ):
+            status = response.status_code
+            content = self._read(response, what) if status == 200 else b""
         if status == 304:
             return FeedReply(None, etag, modified, str(response.url), "")
-        retry_after = retry_after_seconds(response.headers)
-        if status == 429 or (status == 503 and retry_after is not None):
-            wait = f"; retry in {retry_after:.0f} s" if retry_after is not None else ""
+        wait = http.retry_after(response.headers)
+        if status == 503 and wait is not None:
+            # A server that says when to come back is asking us to slow down.
             raise RateLimited(
-                f"{what}: the server asked to slow down ({status}){wait}", retry_after=retry_after
+                f"{what}: the server asked to slow down ({status}); retry in {wait:.0f} s",
+                retry_after=wait,
             )
-        if status >= 500 or status == 408:
-            raise TransientError(f"{what}: the server answered {status}; retry later")
-        if status >= 400:
-            reason = _REFUSALS.get(status, f"the server refused the request ({status})")
-            raise NetworkRefused(f"{what}: {reason}")
-        if status != 200:
-            raise TransientError(f"{what}: unexpected answer {status}; retry later")
+        http.raise_for_status(response, what, refusals=_REFUSALS)
         return FeedReply(
             content,
             etag=response.headers.get("ETag", ""),

@@ -25,6 +25,7 @@ import feedparser  # type: ignore[import-untyped]
 
 from beatdesk.networks.base import (
     FetchResult,
+    Field,
     Inbound,
     Network,
     PayloadError,
@@ -34,6 +35,7 @@ from beatdesk.networks.base import (
     read_json,
 )
 from beatdesk.networks.rss.client import TIMEOUT_SECONDS, FeedClient, client_for
+from beatdesk.networks.search import FoundPost, SearchResult, SearchTerm, post_of_item, read_all
 
 if TYPE_CHECKING:
     import httpx
@@ -295,8 +297,17 @@ class RSSNetwork(Network):
     """Read-only: the desk listens to feeds and never publishes to them."""
 
     kind = "rss"
+    label = "RSS/Atom"
     can_fetch = True
     can_publish = False
+    can_search = True
+    reports_emergencies = False  # a news story about an emergency is not a call for help
+    watch_kinds = frozenset({"feed"})
+    credential_fields = (
+        Field("feed_url", "Feed address"),
+        Field("username", "User name (if the feed needs one)", required=False),
+        Field("password", "Password", secret=True, required=False),
+    )
 
     def __init__(
         self, *, timeout: float = TIMEOUT_SECONDS, transport: httpx.BaseTransport | None = None
@@ -310,3 +321,13 @@ class RSSNetwork(Network):
     def fetch(self, account: NetworkAccount, cursor: str) -> FetchResult:
         client = client_for(account, timeout=self._timeout, transport=self._transport)
         return fetch_feed(client, cursor)
+
+    def search(self, term: SearchTerm) -> SearchResult:
+        """A feed watch: the feed at the watch's address, read exactly as a feed account is
+        (conditional GET, the validators and the ids already taken in the cursor)."""
+        result = fetch_feed(FeedClient(term.query), term.cursor)
+        posts, unread = read_all(result.bodies, self.read_found, str)
+        return SearchResult(posts, result.cursor, result.budget, unread)
+
+    def read_found(self, raw: str) -> FoundPost:
+        return post_of_item(self.kind, normalise_entry(raw), raw)

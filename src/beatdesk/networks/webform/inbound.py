@@ -11,6 +11,7 @@ from beatdesk.networks.base import Inbound, Network, PayloadError, parse_time, r
 
 class WebformNetwork(Network):
     kind = "webform"
+    label = "Web form"
     can_fetch = False
     can_publish = False  # replies go by email when the person left one (the email network)
 

@@ -7,22 +7,29 @@ Tokens are sent, never put in an error message.
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from beatdesk.networks.base import Budget, NetworkRefused, RateLimited, TransientError
+from beatdesk.networks import http
+from beatdesk.networks.base import Budget, NetworkRefused, TransientError
 
 DEFAULT_API_BASE = "https://api.x.com"
-FETCH_TIMEOUT = httpx.Timeout(2.0)
-# Posting: a timeout after the request was sent leaves it unknown whether the post exists,
-# so give X longer to answer before calling it transient.
-PUBLISH_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
+FETCH_TIMEOUT = http.FETCH_TIMEOUT
+PUBLISH_TIMEOUT = http.PUBLISH_TIMEOUT
 # When X says 429 without a reset time: wait a minute rather than hammer it.
 DEFAULT_RATE_LIMIT_WAIT = 60.0
+_REFUSALS = {
+    401: "refused (401): the token is missing, expired or revoked",
+    403: "refused (403): the app or token is not allowed to do this (access level, scopes "
+    "or project)",
+}
+
+
+def api_base(credentials: dict[str, Any]) -> str:
+    """The account's API address (a test's fake, or X's own)."""
+    return str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -30,25 +37,6 @@ class XResponse:
     status: int
     data: dict[str, Any]
     budget: Budget
-
-
-def _int_header(headers: httpx.Headers, name: str) -> int | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
-def budget_from(headers: httpx.Headers) -> Budget:
-    reset = _int_header(headers, "x-rate-limit-reset")
-    return Budget(
-        remaining=_int_header(headers, "x-rate-limit-remaining"),
-        limit=_int_header(headers, "x-rate-limit-limit"),
-        resets_at=float(reset) if reset is not None else None,
-    )
 
 
 def _problem(response: httpx.Response) -> str:
@@ -82,39 +70,20 @@ def request(
 ) -> XResponse:
     """Send one request to X; raise RateLimited, TransientError or NetworkRefused as X fails."""
     headers = {"Authorization": f"Bearer {token}", "User-Agent": "beatdesk"}
-    try:
-        with httpx.Client(timeout=timeout) as http:
-            response = http.request(method, url, params=params, json=body, headers=headers)
-    except httpx.TimeoutException as exc:
-        raise TransientError(f"X did not answer {what} in time ({type(exc).__name__})") from exc
-    except httpx.TransportError as exc:
-        raise TransientError(f"could not reach X for {what}: {type(exc).__name__}") from exc
-
-    budget = budget_from(response.headers)
-    status = response.status_code
-    if status == 429:
-        wait = DEFAULT_RATE_LIMIT_WAIT
-        if budget.resets_at is not None:
-            wait = max(0.0, budget.resets_at - time.time())
-        raise RateLimited(f"X rate limit reached for {what}; resets in {wait:.0f}s", wait)
-    if status >= 500:
-        raise TransientError(f"X failed {what} with HTTP {status}: {_problem(response)}".rstrip())
-    if status in (401, 403):
-        hint = (
-            "the token is missing, expired or revoked"
-            if status == 401
-            else "the app or token is not allowed to do this (access level, scopes or project)"
-        )
-        raise NetworkRefused(f"X refused {what} (HTTP {status}, {hint}): {_problem(response)}")
-    if status >= 400:
-        raise NetworkRefused(f"X rejected {what} (HTTP {status}): {_problem(response)}")
-    try:
-        data = json.loads(response.content)
-    except ValueError as exc:
-        raise TransientError(f"X answered {what} with a body that is not JSON") from exc
-    if not isinstance(data, dict):
-        raise TransientError(f"X answered {what} with JSON that is not an object")
-    return XResponse(status, data, budget)
+    where = f"X {what}"
+    response = http.send(
+        method, url, what=where, timeout=timeout, params=params, json=body, headers=headers
+    )
+    budget = http.budget_from(response.headers)
+    http.raise_for_status(
+        response,
+        where,
+        reason=_problem(response) if response.status_code >= 400 else "",
+        refusals=_REFUSALS,
+        default_wait=DEFAULT_RATE_LIMIT_WAIT,
+        budget=budget,
+    )
+    return XResponse(response.status_code, http.json_object(response, where), budget)
 
 
 LOOKUP_LIMIT = 100  # GET /2/tweets takes at most 100 ids
@@ -131,7 +100,7 @@ def get_post_metrics(credentials: dict[str, Any], ids: list[str]) -> list[dict[s
     """GET /2/tweets?ids=…&tweet.fields=public_metrics: each post's public_metrics
     (impression_count, retweet_count, like_count, reply_count, quote_count). Posts X cannot
     find come back under "errors" and are left out."""
-    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    base = api_base(credentials)
     answer = request(
         "GET",
         f"{base}/2/tweets",
@@ -146,7 +115,7 @@ def get_post_metrics(credentials: dict[str, Any], ids: list[str]) -> list[dict[s
 def get_me(credentials: dict[str, Any]) -> dict[str, Any]:
     """GET /2/users/me?user.fields=public_metrics: the account, with followers_count (needs
     the user-context token)."""
-    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    base = api_base(credentials)
     token = credentials.get("user_access_token")
     if not token:
         raise NetworkRefused("reading X followers needs the account's user_access_token")

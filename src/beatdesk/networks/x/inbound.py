@@ -20,23 +20,44 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from beatdesk.networks.base import (
+    NO_OPTIONS,
     Budget,
     FetchResult,
+    Field,
     Inbound,
+    LostSend,
     Network,
     NetworkRefused,
     NotSupported,
     PayloadError,
+    PostCounts,
+    PostOptions,
+    Recovery,
     TransientError,
+    Webhook,
     as_list,
+    count_of,
     parse_time,
     read_json,
 )
-from beatdesk.networks.x.client import DEFAULT_API_BASE, request
-from beatdesk.networks.x.publish import post, post_thread
+from beatdesk.networks.length import Counting
+from beatdesk.networks.search import FoundPost, SearchResult, SearchTerm, point_of, post_of_item
+from beatdesk.networks.x.client import (
+    LOOKUP_LIMIT,
+    api_base,
+    get_me,
+    get_post_metrics,
+    request,
+)
+from beatdesk.networks.x.publish import delete_post, find_recent, post, post_thread
+from beatdesk.networks.x.search import found_body, where
+from beatdesk.networks.x.search import search as search_posts
+from beatdesk.networks.x.webhook import XWebhook
 
 if TYPE_CHECKING:
     from beatdesk.networks.models import NetworkAccount
+
+MAX_RADIUS_KM = 40.0  # X's point_radius limit
 
 MAX_PAGES = 10  # the mentions timeline only reaches back 800 posts: 8 pages of 100
 PAGE_SIZE = 100
@@ -283,20 +304,97 @@ def _page_bodies(page: dict[str, Any]) -> dict[str, str]:
     return bodies
 
 
+def normalise(body: str) -> Inbound:
+    """One X delivery (a v2 post with its includes, or a webhook event) normalised."""
+    record = _load(body)
+    if "tweet_create_events" in record:
+        return _webhook_post(record)
+    if "direct_message_events" in record:
+        return _direct_message(record)
+    if "data" in record:
+        return _v2_post(record)
+    raise PayloadError("neither an X post nor a webhook tweet or direct message event")
+
+
 class XNetwork(Network):
     kind: ClassVar[str] = "x"
+    label: ClassVar[str] = "X"
     can_fetch: ClassVar[bool] = True
     can_publish: ClassVar[bool] = True
+    can_thread: ClassVar[bool] = True
+    can_delete: ClassVar[bool] = True  # X offers no edit through its API
+    can_count_reach: ClassVar[bool] = True
+    can_search: ClassVar[bool] = True
+    watch_kinds: ClassVar[frozenset[str]] = frozenset({"hashtag", "keyword", "phrase", "place"})
+    search_needs_account: ClassVar[bool] = True
+    recovery_guarantee: ClassVar[str] = (
+        "Once, by looking: X takes no idempotency key, so the account's recent posts are "
+        "searched for the text before sending again; if they cannot be read, a person checks."
+    )
+    # Links count 23 however long; emoji and most non-Latin characters count 2.
+    counting: ClassVar[Counting | None] = Counting(limit=280, url_weight=23, weighted=True)
+    credential_fields: ClassVar[tuple[Field, ...]] = (
+        Field("api_base", "API address", required=False),
+        Field("user_id", "Account's user id"),
+        Field("bearer_token", "App bearer token", secret=True),
+        Field("user_access_token", "User access token (for posting)", secret=True),
+        Field("consumer_secret", "Consumer secret (for webhooks)", secret=True),
+    )
 
     def normalise(self, body: str) -> Inbound:
-        record = _load(body)
-        if "tweet_create_events" in record:
-            return _webhook_post(record)
-        if "direct_message_events" in record:
-            return _direct_message(record)
-        if "data" in record:
-            return _v2_post(record)
-        raise PayloadError("neither an X post nor a webhook tweet or direct message event")
+        return normalise(body)
+
+    def webhook(self) -> Webhook:
+        return XWebhook()
+
+    def search(self, term: SearchTerm) -> SearchResult:
+        return search_posts(term, self.read_found)
+
+    def read_found(self, raw: str) -> FoundPost:
+        latitude, longitude = where(found_body(raw))
+        item = normalise(raw)
+        return post_of_item(self.kind, item, raw, latitude=latitude, longitude=longitude)
+
+    def term_problem(self, kind: str, query: str) -> str:
+        point = point_of(query) if kind == "place" else None
+        if point is not None and not 0 < point[2] <= MAX_RADIUS_KM:
+            return f"X searches a radius of at most {MAX_RADIUS_KM:g} km"
+        return ""
+
+    def recover(self, account: NetworkAccount, lost: LostSend) -> Recovery:
+        try:
+            found = find_recent(account.get_credentials(), lost.text)
+        except NetworkRefused as exc:
+            return Recovery("check", f"X's timeline could not be read ({exc})")
+        if found:
+            return Recovery("found", "on the account's recent posts", found)
+        return Recovery("resend", "not on the account's recent posts")
+
+    def delete(self, account: NetworkAccount, external_id: str) -> None:
+        delete_post(account.get_credentials(), external_id)
+
+    def follower_count(self, account: NetworkAccount) -> int:
+        metrics = get_me(account.get_credentials()).get("public_metrics")
+        return count_of(metrics.get("followers_count")) if isinstance(metrics, dict) else 0
+
+    def post_counts(
+        self, account: NetworkAccount, external_ids: list[str]
+    ) -> dict[str, PostCounts]:
+        credentials = account.get_credentials()
+        counts = {}
+        for start in range(0, len(external_ids), LOOKUP_LIMIT):
+            for item in get_post_metrics(credentials, external_ids[start : start + LOOKUP_LIMIT]):
+                public = item.get("public_metrics")
+                if not isinstance(public, dict):
+                    continue
+                views = public.get("impression_count")
+                counts[str(item.get("id"))] = PostCounts(
+                    reposts=count_of(public.get("retweet_count")),
+                    likes=count_of(public.get("like_count")),
+                    replies=count_of(public.get("reply_count")),
+                    impressions=views if isinstance(views, int) and views >= 0 else None,
+                )
+        return counts
 
     def fetch(self, account: NetworkAccount, cursor: str) -> FetchResult:
         """Mentions of the account since `cursor` (a post id), oldest first."""
@@ -306,7 +404,7 @@ class XNetwork(Network):
             raise NetworkRefused(
                 f"X account {account.handle} needs a bearer_token and its numeric user_id"
             )
-        base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        base = api_base(credentials)
         params = {
             "max_results": str(PAGE_SIZE),
             "tweet.fields": TWEET_FIELDS,
@@ -347,16 +445,16 @@ class XNetwork(Network):
         ordered = sorted(bodies, key=lambda i: (_id_order(i), i))
         return FetchResult([bodies[i] for i in ordered], newest, budget)
 
-    def publish(
-        self, account: NetworkAccount, text: str, reply_to: str = "", *, idempotency_key: str = ""
-    ) -> str:
+    def publish(self, account: NetworkAccount, text: str, options: PostOptions = NO_OPTIONS) -> str:
         """Post `text` (as a reply when `reply_to` is a post id); return the new post's id.
 
         X's API takes no idempotency key and refuses an exact duplicate of a recent post
-        itself, so `idempotency_key` is accepted for the common interface and not sent."""
-        if reply_to.startswith("dm:"):
+        itself, so the options' key is not sent; images are not uploaded to X."""
+        if options.reply_to.startswith("dm:"):
             raise NotSupported("X direct messages are answered by direct message, not by a post")
-        return post(account.get_credentials(), text, reply_to)
+        if options.media:
+            raise NotSupported("the desk does not upload images to X")
+        return post(account.get_credentials(), text, options.reply_to)
 
     def publish_thread(
         self, account: NetworkAccount, parts: Sequence[str], reply_to: str = ""

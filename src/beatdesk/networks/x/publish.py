@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from beatdesk.networks.base import NetworkRefused, TransientError
-from beatdesk.networks.x.client import DEFAULT_API_BASE, PUBLISH_TIMEOUT, request
+from beatdesk.networks.x.client import PUBLISH_TIMEOUT, api_base, request
 
 MAX_WEIGHTED_LENGTH = 280
 URL_WEIGHT = 23
@@ -114,7 +114,7 @@ def post(credentials: dict[str, Any], text: str, reply_to: str = "") -> str:
     payload: dict[str, Any] = {"text": text}
     if reply_to:
         payload["reply"] = {"in_reply_to_tweet_id": str(reply_to)}
-    base = str(credentials.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    base = api_base(credentials)
     answer = request(
         "POST",
         f"{base}/2/tweets",
@@ -154,3 +154,39 @@ def post_thread(credentials: dict[str, Any], parts: Sequence[str], reply_to: str
             ) from exc
         posted.append(previous)
     return posted
+
+
+RECENT = 20  # how many of the account's own posts are searched for a lost send
+
+
+def delete_post(credentials: dict[str, Any], post_id: str) -> None:
+    """DELETE /2/tweets/:id with the user-context token."""
+    base = api_base(credentials)
+    request(
+        "DELETE",
+        f"{base}/2/tweets/{post_id}",
+        token=str(credentials.get("user_access_token") or ""),
+        what="deleting a post",
+        timeout=PUBLISH_TIMEOUT,
+    )
+
+
+def find_recent(credentials: dict[str, Any], text: str) -> str | None:
+    """The id of the account's recent post with this text (GET /2/users/:id/tweets)."""
+    base = api_base(credentials)
+    token = credentials.get("user_access_token") or credentials.get("bearer_token")
+    user_id = str(credentials.get("user_id") or "")
+    if not token or not user_id:
+        raise NetworkRefused("the account needs a token and its numeric user_id")
+    answer = request(
+        "GET",
+        f"{base}/2/users/{user_id}/tweets",
+        token=str(token),
+        what="reading the account's recent posts",
+        params={"max_results": str(RECENT)},
+    )
+    wanted = " ".join(text.split())
+    for item in answer.data.get("data") or []:
+        if isinstance(item, dict) and " ".join(str(item.get("text", "")).split()) == wanted:
+            return str(item.get("id") or "") or None
+    return None

@@ -11,9 +11,10 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from beatdesk.networks.base import PayloadError, read_json
+from beatdesk.networks.base import HookAnswer, PayloadError, Webhook, read_json
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 # The event kinds that carry a message for the desk; the rest (likes, follows, typing,
@@ -62,3 +63,30 @@ def split_events(body: str | bytes) -> list[str]:
         for event in events:
             bodies.append(json.dumps({**shared, kind: [event]}, ensure_ascii=False))
     return bodies
+
+
+class XWebhook(Webhook):
+    """X's Account Activity webhook for one account (its consumer secret signs)."""
+
+    route: ClassVar[str] = "x"
+
+    def unavailable(self, credentials: Mapping[str, Any]) -> str:
+        return "" if credentials.get("consumer_secret") else "this account has no consumer secret"
+
+    def handshake(self, credentials: Mapping[str, Any], query: Mapping[str, str]) -> HookAnswer:
+        token = query.get("crc_token", "")
+        if not token:
+            return HookAnswer(400, json.dumps({"error": "crc_token is required"}))
+        answer = crc_response(token, str(credentials["consumer_secret"]))
+        return HookAnswer(200, json.dumps(answer))
+
+    def verify(
+        self, credentials: Mapping[str, Any], body: bytes, headers: Mapping[str, str]
+    ) -> str:
+        signature = headers.get(SIGNATURE_HEADER, "")
+        if verify_signature(body, signature, str(credentials["consumer_secret"])):
+            return ""
+        return f"bad or missing {SIGNATURE_HEADER}"
+
+    def split(self, body: bytes) -> list[str]:
+        return split_events(body)

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.core.clock import now
-from beatdesk.publishing import compose
+from beatdesk.publishing import actions, compose
 from beatdesk.publishing.models import Post
 from beatdesk.publishing.tasks import send_due_posts
 from beatdesk.testing.fakenet import Response
@@ -29,7 +29,7 @@ def masto(account, fake_network):
 
 def test_one_post_for_several_accounts_is_one_group_and_goes_out(masto, account, users):
     x = account("@WestmerePolice")
-    posts = compose.check_compose(
+    posts = actions.check_compose(
         users["dana.desk"], text=CLEAN, kind="event", account_ids=[masto.pk, x.pk], send="now"
     )
     assert len(posts) == 2 and len({p.group for p in posts}) == 1
@@ -45,18 +45,18 @@ def test_one_post_for_several_accounts_is_one_group_and_goes_out(masto, account,
 def test_blocking_checks_need_a_supervisor_and_a_reason(masto, users, force):
     text = "A male was apprehended in relation to a burglary. Call Jo on 07700 900123."
     with pytest.raises(ValidationError, match="overridden by a supervisor"):
-        compose.check_compose(
+        actions.check_compose(
             users["dana.desk"], text=text, kind="result", account_ids=[masto.pk], send="now"
         )
-    draft = compose.check_compose(
+    draft = actions.check_compose(
         users["dana.desk"], text=text, kind="result", account_ids=[masto.pk], send="draft"
     )
     assert draft[0].status == "draft"  # a draft may hold problems; sending may not
     with pytest.raises(ValidationError, match="say why"):
-        compose.check_compose(
+        actions.check_compose(
             users["sgt.hughes"], text=text, kind="result", account_ids=[masto.pk], send="now"
         )
-    posts = compose.check_compose(
+    posts = actions.check_compose(
         users["sgt.hughes"],
         text=text,
         kind="result",
@@ -79,19 +79,19 @@ def test_sub_judice_and_banned_words_come_from_the_force(masto, users, force):
 
 
 def test_an_officer_on_the_force_account_needs_approval(masto, users):
-    posts = compose.check_compose(
+    posts = actions.check_compose(
         users["pcso.patel"], text=CLEAN, kind="event", account_ids=[masto.pk], send="now"
     )
     assert posts[0].status == "awaiting_approval"
     with pytest.raises(PermissionDenied):
-        compose.check_compose(
+        actions.check_compose(
             users["alex.analyst"], text=CLEAN, kind="event", account_ids=[masto.pk], send="now"
         )
 
 
 def test_scheduled_posts_wait_for_their_time_and_for_the_emergency_stop(masto, users, force):
     later = now() + dt.timedelta(hours=2)
-    (post,) = compose.check_compose(
+    (post,) = actions.check_compose(
         users["dana.desk"],
         text=CLEAN,
         kind="prevention",
@@ -101,11 +101,11 @@ def test_scheduled_posts_wait_for_their_time_and_for_the_emergency_stop(masto, u
     )
     assert send_due_posts() == 0
     Post.objects.filter(pk=post.pk).update(scheduled_for=now() - dt.timedelta(minutes=1))
-    compose.check_emergency_stop(users["sgt.hughes"], True, "critical incident")
+    actions.check_emergency_stop(users["sgt.hughes"], True, "critical incident")
     assert send_due_posts() == 0  # paused force-wide
     with pytest.raises(PermissionDenied):
-        compose.check_emergency_stop(users["dana.desk"], False)
-    compose.check_emergency_stop(users["sgt.hughes"], False)
+        actions.check_emergency_stop(users["dana.desk"], False)
+    actions.check_emergency_stop(users["sgt.hughes"], False)
     assert send_due_posts() == 1
     assert AuditEvent.objects.filter(action="publishing.paused").exists()
 
@@ -133,7 +133,7 @@ def test_the_composer_page_checks_and_the_calendar_lists(masto, client_for):
 def test_a_send_lost_by_the_queue_is_handed_over_again_after_ten_minutes(masto, users):
     import time_machine
 
-    (post,) = compose.check_compose(
+    (post,) = actions.check_compose(
         users["dana.desk"], text=CLEAN, kind="event", account_ids=[masto.pk], send="now"
     )
     assert send_due_posts() == 1

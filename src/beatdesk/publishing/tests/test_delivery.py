@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.core.clock import now
+from beatdesk.networks.base import PostOptions
+from beatdesk.networks.bluesky.publish import record_key
 from beatdesk.networks.registry import connector
-from beatdesk.publishing import compose, delivery
+from beatdesk.publishing import actions, delivery
 from beatdesk.publishing.models import Post
-from beatdesk.publishing.sender import do_send
+from beatdesk.publishing.sender import do_send, post_options
 from beatdesk.publishing.tasks import send_post
 from beatdesk.publishing.tests.fakes import FakeBluesky, FakeMastodon, FakeX
 
@@ -44,17 +46,17 @@ def nets(account, fake_network):
 
 def stuck(user, acct, minutes: int = 10) -> Post:
     """A post whose worker died after the network took it but before the answer came back."""
-    (post,) = compose.check_compose(
+    (post,) = actions.check_compose(
         user, text=TEXT, kind="event", account_ids=[acct.pk], send="draft"
     )
     network = connector(acct.kind)
     # The dead worker's process (and the connector's memory of what it sent) is gone: only
     # what the network itself keeps (Mastodon's key, Bluesky's record key) can be relied on.
     if acct.kind == "bluesky":
-        network.publish(acct, post.text, rkey=delivery.bluesky_rkey(post))
+        network.post(acct, post.text, rkey=record_key(post_options(post)))
     else:
         key = post.idempotency_key if acct.kind == "mastodon" else ""
-        network.publish(acct, post.text, idempotency_key=key)
+        network.publish(acct, post.text, PostOptions(idempotency_key=key))
     Post.objects.filter(pk=post.pk).update(
         status=Post.Status.SENDING, claimed_at=now() - dt.timedelta(minutes=minutes)
     )
@@ -82,7 +84,7 @@ def test_mastodon_after_the_key_expired_asks_a_person(nets, users):
     accounts, mastodon, _, _ = nets
     post = settle(stuck(users["dana.desk"], accounts["mastodon"], minutes=90))
     assert post.status == "check" and "check" in post.error
-    done = delivery.check_resolve(users["dana.desk"], post.pk, True, "114166070000001000")
+    done = actions.check_resolve(users["dana.desk"], post.pk, True, "114166070000001000")
     assert done.status == "sent" and mastodon.texts() == [TEXT]
 
 
@@ -90,7 +92,7 @@ def test_bluesky_finds_the_record_by_its_key_and_never_posts_twice(nets, users):
     accounts, _, bluesky, _ = nets
     post = settle(stuck(users["dana.desk"], accounts["bluesky"]))
     assert post.status == "sent"
-    assert post.external_id.endswith("/" + delivery.bluesky_rkey(post))
+    assert post.external_id.endswith("/" + record_key(post_options(post)))
     assert bluesky.texts() == [TEXT]
 
 
@@ -119,7 +121,7 @@ def test_a_recent_claim_is_left_to_its_worker(nets, users):
 
 def test_edit_on_mastodon_and_delete_everywhere_audited(nets, users):
     accounts, mastodon, bluesky, x = nets
-    posts = compose.check_compose(
+    posts = actions.check_compose(
         users["dana.desk"],
         text=TEXT,
         kind="event",
@@ -130,21 +132,21 @@ def test_edit_on_mastodon_and_delete_everywhere_audited(nets, users):
         send_post.call(post.pk)
     sent = {p.account.kind: Post.objects.get(pk=p.pk) for p in posts}
     assert {p.status for p in sent.values()} == {"sent"}
-    fixed = delivery.check_edit_published(
+    fixed = actions.check_edit_published(
         users["dana.desk"], sent["mastodon"].pk, TEXT.replace("10", "11")
     )
     assert "from 11" in mastodon.texts()[0] and "from 11" in fixed.text
     with pytest.raises(ValidationError, match="does not let a post be edited"):
-        delivery.check_edit_published(users["dana.desk"], sent["x"].pk, "changed")
+        actions.check_edit_published(users["dana.desk"], sent["x"].pk, "changed")
     for post in sent.values():
-        delivery.check_delete_published(users["dana.desk"], post.pk, "event cancelled")
+        actions.check_delete_published(users["dana.desk"], post.pk, "event cancelled")
     assert not mastodon.statuses and not bluesky.records and not x.tweets
     assert AuditEvent.objects.filter(action="post.deleted_on_network").count() == 3
 
 
 def test_the_post_page_shows_every_network_outcome_and_guarantee(nets, users, client_for):
     accounts, *_ = nets
-    posts = compose.check_compose(
+    posts = actions.check_compose(
         users["dana.desk"],
         text=TEXT,
         kind="event",
@@ -166,4 +168,4 @@ def test_a_failed_bluesky_send_that_arrived_is_not_sent_again(nets, users):
     post.refresh_from_db()
     sent = do_send(post)
     assert sent.status == "sent" and bluesky.texts() == [TEXT]
-    assert sent.external_id.endswith("/" + delivery.bluesky_rkey(post))
+    assert sent.external_id.endswith("/" + record_key(post_options(post)))

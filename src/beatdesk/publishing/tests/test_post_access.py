@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from beatdesk.audit.models import AuditEvent
-from beatdesk.publishing import compose
+from beatdesk.publishing import actions
 from beatdesk.publishing.tests.test_compose import CLEAN, masto  # noqa: F401 (fixture)
 from beatdesk.testing.fixtures import page_body
 
@@ -25,7 +25,7 @@ PUBLISHING_PAGES = [
 
 @pytest.fixture
 def desk_draft(masto, users):  # noqa: F811
-    return compose.check_compose(
+    return actions.check_compose(
         users["dana.desk"], text=DRAFT, kind="appeal", account_ids=[masto.pk], send="draft"
     )[0]
 
@@ -54,7 +54,7 @@ def test_the_calendar_reads_through_the_door_and_is_audited(desk_draft, client_f
 
 
 def test_an_officer_sees_own_drafts_not_another_teams(desk_draft, masto, client_for, users):  # noqa: F811
-    mine = compose.check_compose(
+    mine = actions.check_compose(
         users["pcso.patel"], text=CLEAN, kind="event", account_ids=[masto.pk], send="draft"
     )[0]
     officer = client_for("pcso.patel")

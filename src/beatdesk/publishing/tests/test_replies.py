@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from beatdesk.audit.models import AuditEvent
-from beatdesk.publishing import replies
+from beatdesk.publishing import actions, replies
 from beatdesk.publishing.models import Post, ReplyTemplate
 from beatdesk.publishing.tasks import send_post
 from beatdesk.testing.fakenet import Response
@@ -37,7 +37,7 @@ def masto_message(account, deliver, fake_network):
 def test_a_reply_from_the_desk_reaches_the_network_as_documented(
     masto_message, users, fake_network
 ):
-    post = replies.check_reply(users["dana.desk"], masto_message.pk, "Use the online form, thanks!")
+    post = actions.check_reply(users["dana.desk"], masto_message.pk, "Use the online form, thanks!")
     assert post.status == "scheduled"
     send_post.call(post.pk)
     post.refresh_from_db()
@@ -63,15 +63,15 @@ def test_an_officer_on_a_force_account_needs_approval(deliver, users, client_for
     message = route(
         deliver({"id": "x-9", "network": "x", "text": "hi", "account": "@WMP_DudleyRd"}).message_id
     )
-    own_team = replies.check_reply(users["pcso.patel"], message.pk, "Hello from your PCSO")
+    own_team = actions.check_reply(users["pcso.patel"], message.pk, "Hello from your PCSO")
     assert own_team.status == "scheduled"  # a team account: no approval needed
     message.account.scope = "force"
     message.account.save()
-    waiting = replies.check_reply(users["pcso.patel"], message.pk, "Hello again")
+    waiting = actions.check_reply(users["pcso.patel"], message.pk, "Hello again")
     assert waiting.status == "awaiting_approval"
     with pytest.raises(Exception, match="supervisors"):
-        replies.check_approve(users["dana.desk"], waiting.pk)
-    assert replies.check_approve(users["sgt.hughes"], waiting.pk).status == "scheduled"
+        actions.check_approve_reply(users["dana.desk"], waiting.pk)
+    assert actions.check_approve_reply(users["sgt.hughes"], waiting.pk).status == "scheduled"
 
 
 def test_a_reply_too_long_for_the_network_is_refused_before_anything_is_sent(deliver, users):
@@ -81,7 +81,7 @@ def test_a_reply_too_long_for_the_network_is_refused_before_anything_is_sent(del
         ).message_id
     )
     with pytest.raises(ValidationError, match="allows 280"):
-        replies.check_reply(users["dana.desk"], message.pk, "x" * 281)
+        actions.check_reply(users["dana.desk"], message.pk, "x" * 281)
     assert Post.objects.filter(in_reply_to=message).count() == 0
 
 
@@ -91,14 +91,14 @@ def test_a_failed_send_shows_why_and_can_be_tried_again(deliver, users, client_f
             {"id": "x-11", "network": "x", "text": "hello", "account": "@WestmerePolice"}
         ).message_id
     )
-    post = replies.check_reply(users["dana.desk"], message.pk, "Thanks!")
+    post = actions.check_reply(users["dana.desk"], message.pk, "Thanks!")
     send_post.call(post.pk)  # no credentials: the network refuses
     post.refresh_from_db()
     assert post.status == "failed" and "user_access_token" in post.error
     page = client_for("dana.desk").get(f"/messages/{message.pk}/")
     assert b"Not sent:" in page.content and b"Try again" in page.content
     assert b"Report online or on 101" in page.content  # the templates are offered
-    assert replies.check_retry(users["dana.desk"], post.pk).pk == post.pk
+    assert actions.check_retry_reply(users["dana.desk"], post.pk).pk == post.pk
 
 
 def test_the_desk_reply_form_posts_a_reply(masto_message, client_for):

@@ -17,9 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.core.wsgi import get_wsgi_application
         from waitress import serve
 
-        from beatdesk.wsgi import application
+        application = get_wsgi_application()  # as beatdesk.wsgi makes it
 
         self.stdout.write(f"beatdesk serving on http://{options['host']}:{options['port']}/")
         serve(

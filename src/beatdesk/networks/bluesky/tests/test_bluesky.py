@@ -10,13 +10,22 @@ from typing import Any
 
 import pytest
 
+from beatdesk.audit.models import AuditEvent
 from beatdesk.networks.base import (
+    MediaItem,
     NetworkRefused,
     PayloadError,
+    PostOptions,
     RateLimited,
     TransientError,
 )
-from beatdesk.networks.bluesky.inbound import BlueskyNetwork
+from beatdesk.networks.bluesky.inbound import (
+    BlueskyNetwork,
+    Position,
+    _fingerprint,
+    read_cursor,
+    write_cursor,
+)
 from beatdesk.networks.bluesky.publish import (
     MAX_IMAGE_BYTES,
     ThreadInterrupted,
@@ -24,6 +33,7 @@ from beatdesk.networks.bluesky.publish import (
     detect_facets,
     image_size,
 )
+from beatdesk.networks.models import NetworkAccount
 from beatdesk.testing.fakenet import (
     FakeNetwork,
     Request,
@@ -41,6 +51,8 @@ NOTIFICATIONS_PATH = "/xrpc/app.bsky.notification.listNotifications"
 CREATE_PATH = "/xrpc/com.atproto.repo.createRecord"
 GET_POSTS_PATH = "/xrpc/app.bsky.feed.getPosts"
 RESOLVE_PATH = "/xrpc/com.atproto.identity.resolveHandle"
+REFRESH_PATH = "/xrpc/com.atproto.server.refreshSession"
+GET_RECORD_PATH = "/xrpc/com.atproto.repo.getRecord"
 UPLOAD_PATH = "/xrpc/com.atproto.repo.uploadBlob"
 
 
@@ -49,6 +61,7 @@ def fixture(name: str) -> Any:
 
 
 SESSION = fixture("create_session")
+REFRESHED = {**SESSION, "accessJwt": "refreshed-access-jwt", "refreshJwt": "refreshed-refresh-jwt"}
 PAGES = {
     None: fixture("list_notifications_page1"),
     "2026-03-14T10:01:00.000Z": fixture("list_notifications_page2"),
@@ -74,7 +87,8 @@ def session_route(request: Request) -> Response:
 
 
 def notifications_route(request: Request) -> Response:
-    if request.headers.get("authorization") != f"Bearer {SESSION['accessJwt']}":
+    tokens = {f"Bearer {SESSION['accessJwt']}", f"Bearer {REFRESHED['accessJwt']}"}
+    if request.headers.get("authorization") not in tokens:
         return Response(401, {"error": "AuthenticationRequired", "message": "Invalid token"})
     page = PAGES.get(request.param("cursor"))
     if page is None:
@@ -114,11 +128,19 @@ def test_fetch_signs_in_then_reads_notifications_with_the_session_token(bsky, ac
     assert result.budget.resets_at is not None and result.budget.resets_at > time.time()
 
 
-def test_fetch_takes_only_mentions_replies_and_quotes_newer_than_the_cursor_oldest_first(
-    bsky, account
-):
+def fingerprints(*uris_: str) -> dict[str, int]:
+    at = int(dt.datetime(2026, 3, 14, 8, tzinfo=dt.UTC).timestamp())
+    return {_fingerprint(uri): at for uri in uris_}
+
+
+def test_fetch_takes_mentions_replies_and_quotes_not_handed_over_before_oldest_first(bsky, account):
     acc = bluesky_account(account, bsky)
-    result = BlueskyNetwork().fetch(acc, "2026-03-14T09:00:00.000Z")
+    handed = [page_uri("2026-03-14T10:01:00.000Z", i) for i in (2, 3)]
+    handed.append(page_uri("2026-03-14T08:50:00.000Z", 0))
+    cursor = write_cursor(
+        Position(dt.datetime(2026, 3, 14, 9, tzinfo=dt.UTC), fingerprints(*handed))
+    )
+    result = BlueskyNetwork().fetch(acc, cursor)
 
     assert uris(result.bodies) == [
         page_uri("2026-03-14T10:01:00.000Z", 0),  # mention 09:30 (page 2)
@@ -132,16 +154,21 @@ def test_fetch_takes_only_mentions_replies_and_quotes_newer_than_the_cursor_olde
         "mention",
         "reply",
     ]
-    # The 09:00 mention is exactly at the cursor: already taken, not again.
-    assert page_uri("2026-03-14T10:01:00.000Z", 2) not in uris(result.bodies)
-    assert result.cursor == "2026-03-14T10:05:00.412Z"
+    # Only mentions, replies and quotes are asked for.
+    asked = bsky.calls("GET", NOTIFICATIONS_PATH)[0].query["reasons"]
+    assert sorted(asked) == ["mention", "quote", "reply"]
+    position = read_cursor(result.cursor)
+    assert position is not None
+    assert position.at == dt.datetime(2026, 3, 14, 10, 5, 0, 412000, tzinfo=dt.UTC)
+    assert set(position.seen) == {_fingerprint(u) for u in handed + uris(result.bodies)}
     # Bodies are the network's JSON for each item.
     assert json.loads(result.bodies[-1]) == PAGES[None]["notifications"][0]
 
 
-def test_paging_follows_the_api_cursor_and_stops_once_it_reaches_ours(bsky, account):
+def test_paging_follows_the_api_cursor_and_stops_at_the_overlap_window(bsky, account):
     acc = bluesky_account(account, bsky)
-    BlueskyNetwork().fetch(acc, "2026-03-14T09:00:00.000Z")
+    # 24 hours on from 08:55: the window reaches back to 08:55, inside page 2.
+    BlueskyNetwork().fetch(acc, "2026-03-15T08:55:00.000Z")
 
     asked = [r.param("cursor") for r in bsky.calls("GET", NOTIFICATIONS_PATH)]
     assert asked == [None, "2026-03-14T10:01:00.000Z"]  # page 3 never asked for
@@ -153,37 +180,175 @@ def test_the_cursor_advances_and_a_second_fetch_takes_nothing_old(bsky, account)
     first = network.fetch(acc, "2026-03-14T09:00:00.000Z")
     again = network.fetch(acc, first.cursor)
 
+    # A bare-time cursor (before the overlap window) says nothing of what was handed over:
+    # the whole window comes again, and ingestion drops what it already has.
+    assert len(first.bodies) == 7
     assert again.bodies == []
     assert again.cursor == first.cursor
     # The session is kept between fetches of one connector.
     assert len(bsky.calls("POST", SESSION_PATH)) == 1
-    # Nothing newer on the first page: no need to page back.
-    assert [r.param("cursor") for r in bsky.calls("GET", NOTIFICATIONS_PATH)][-1] is None
+
+
+def test_a_backdated_mention_behind_the_cursor_is_still_fetched(bsky, account):
+    """The AppView sorts by the post's own createdAt when it is earlier than its indexing, so
+    a mention written offline arrives behind what the desk has already read."""
+    acc = bluesky_account(account, bsky)
+    network = BlueskyNetwork()
+    first = network.fetch(acc, "")
+    assert len(first.bodies) == 3
+
+    late = json.loads(json.dumps(PAGES[None]["notifications"][2]))
+    late["uri"] = late["uri"][:-4] + "late"
+    late["record"]["text"] = "@westmerepolice.bsky.social written on the train, no signal"
+    # Indexed after the first fetch, sorted by its createdAt: behind the 10:05 cursor.
+    late["record"]["createdAt"] = late["indexedAt"] = "2026-03-14T10:02:30.000Z"
+    page = {k: v for k, v in PAGES[None].items() if k != "cursor"}  # the whole history
+    page["notifications"] = [
+        *PAGES[None]["notifications"][:3],
+        late,
+        *PAGES[None]["notifications"][3:],
+    ]
+    bsky.route(
+        "GET",
+        NOTIFICATIONS_PATH,
+        lambda r: Response(200, page) if r.param("cursor") is None else notifications_route(r),
+    )
+    second = network.fetch(acc, first.cursor)
+
+    assert uris(second.bodies) == [late["uri"]]
+    assert network.fetch(acc, second.cursor).bodies == []
 
 
 def test_a_first_fetch_takes_the_most_recent_page_only(bsky, account):
     acc = bluesky_account(account, bsky)
-    result = BlueskyNetwork().fetch(acc, "")
+    network = BlueskyNetwork()
+    result = network.fetch(acc, "")
 
     assert uris(result.bodies) == [page_uri(None, 4), page_uri(None, 2), page_uri(None, 0)]
     assert len(bsky.calls("GET", NOTIFICATIONS_PATH)) == 1
 
 
-def test_an_expired_token_gets_one_new_session(bsky, account):
+def test_behind_a_full_first_page_is_history_never_taken(bsky, account):
     acc = bluesky_account(account, bsky)
+    mention = PAGES[None]["notifications"][2]
+    full = {
+        "cursor": "2026-03-14T10:01:00.000Z",
+        "notifications": [
+            {
+                **mention,
+                "uri": f"{mention['uri'][:-4]}{n:04d}",
+                "indexedAt": f"2026-03-14T10:{59 - n:02d}:00.000Z",
+            }
+            for n in range(50)
+        ],
+    }
+    bsky.route(
+        "GET",
+        NOTIFICATIONS_PATH,
+        lambda r: Response(200, full) if r.param("cursor") is None else notifications_route(r),
+    )
     network = BlueskyNetwork()
-    network.fetch(acc, "2026-03-14T10:05:00.412Z")
+    first = network.fetch(acc, "")
+    assert len(first.bodies) == 50
+    # Pages 2 and 3 lie behind the first fetch: the account's history, never taken.
+    assert network.fetch(acc, first.cursor).bodies == []
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+def refresh_route(request: Request) -> Response:
+    if request.headers.get("authorization") != f"Bearer {SESSION['refreshJwt']}":
+        return Response(400, {"error": "ExpiredToken", "message": "Token has been revoked"})
+    return Response(200, REFRESHED)
+
+
+def expiring_once(then=None):
+    """listNotifications refusing the first call's token as expired, then answering."""
     calls = {"n": 0}
 
-    def expiring(request: Request) -> Response:
+    def handler(request: Request) -> Response:
         calls["n"] += 1
         if calls["n"] == 1:
             return Response(400, {"error": "ExpiredToken", "message": "Token has expired"})
-        return notifications_route(request)
+        return (then or notifications_route)(request)
 
-    bsky.route("GET", NOTIFICATIONS_PATH, expiring)
-    result = network.fetch(acc, "2026-03-14T10:05:00.412Z")
-    assert result.bodies == []
+    return handler
+
+
+def only_refreshed_token(request: Request) -> Response:
+    if request.headers.get("authorization") != f"Bearer {REFRESHED['accessJwt']}":
+        return Response(400, {"error": "ExpiredToken", "message": "Token has expired"})
+    return Response(200, PAGES[None])
+
+
+def test_an_expired_token_is_refreshed_not_signed_in_again(bsky, account):
+    acc = bluesky_account(account, bsky)
+    bsky.route("POST", REFRESH_PATH, refresh_route)
+    network = BlueskyNetwork()
+    network.fetch(acc, "")
+    bsky.route("GET", NOTIFICATIONS_PATH, expiring_once())
+    result = network.fetch(acc, "")
+
+    assert len(result.bodies) == 3
+    assert len(bsky.calls("POST", SESSION_PATH)) == 1
+    [refresh] = bsky.calls("POST", REFRESH_PATH)
+    assert refresh.headers["authorization"] == f"Bearer {SESSION['refreshJwt']}"
+    retried = bsky.calls("GET", NOTIFICATIONS_PATH)[-1]
+    assert retried.headers["authorization"] == f"Bearer {REFRESHED['accessJwt']}"
+
+
+def test_the_session_is_kept_across_processes_encrypted(bsky, account):
+    acc = bluesky_account(account, bsky)
+    for _process in range(3):  # each a new connector, as each `poll --once` from cron is
+        BlueskyNetwork().fetch(NetworkAccount.objects.get(pk=acc.pk), "")
+
+    assert len(bsky.calls("POST", SESSION_PATH)) == 1
+    stored = bytes(NetworkAccount.objects.get(pk=acc.pk).credentials_encrypted)
+    assert SESSION["accessJwt"].encode() not in stored
+    assert SESSION["refreshJwt"].encode() not in stored
+    assert AuditEvent.objects.filter(action="account.session_kept").count() == 1
+
+
+def test_a_session_renewed_by_another_process_is_taken_without_refreshing(bsky, account):
+    acc = bluesky_account(account, bsky)
+    bsky.route("POST", REFRESH_PATH, refresh_route)
+    first, second = BlueskyNetwork(), BlueskyNetwork()
+    first.fetch(acc, "")
+    second.fetch(NetworkAccount.objects.get(pk=acc.pk), "")  # reads the stored session
+    # The token expires: the first process refreshes and keeps the new session.
+    bsky.route("GET", NOTIFICATIONS_PATH, only_refreshed_token)
+    first.fetch(acc, "")
+    # The second still holds the old token: refused, it takes the stored one.
+    assert len(second.fetch(NetworkAccount.objects.get(pk=acc.pk), "").bodies) == 3
+
+    assert len(bsky.calls("POST", SESSION_PATH)) == 1
+    assert len(bsky.calls("POST", REFRESH_PATH)) == 1
+
+
+def test_a_spent_refresh_token_signs_in_again(bsky, account):
+    acc = bluesky_account(account, bsky)
+    revoked = Response(400, {"error": "ExpiredToken", "message": "Token has been revoked"})
+    bsky.route("POST", REFRESH_PATH, revoked)
+    network = BlueskyNetwork()
+    network.fetch(acc, "")
+    bsky.route("GET", NOTIFICATIONS_PATH, expiring_once())
+
+    assert len(network.fetch(acc, "").bodies) == 3
+    assert len(bsky.calls("POST", REFRESH_PATH)) == 1
+    assert len(bsky.calls("POST", SESSION_PATH)) == 2
+
+
+def test_new_credentials_never_reuse_the_old_session(bsky, account):
+    acc = bluesky_account(account, bsky)
+    BlueskyNetwork().fetch(acc, "")
+    acc = NetworkAccount.objects.get(pk=acc.pk)
+    credentials = acc.get_credentials()
+    assert "session" in credentials
+    acc.set_credentials({**credentials, "app_password": "wxyz-wxyz-wxyz-wxyz"})
+    acc.save()
+    with pytest.raises(NetworkRefused, match="Invalid identifier or password"):
+        BlueskyNetwork().fetch(acc, "")
     assert len(bsky.calls("POST", SESSION_PATH)) == 2
 
 
@@ -402,7 +567,9 @@ def test_mentions_get_a_facet_only_when_the_handle_resolves(bsky_out, account):
 def test_a_reply_carries_root_and_parent_refs(bsky_out, account):
     acc = bluesky_account(account, bsky_out)
     parent = fixture("get_posts")["posts"][0]
-    BlueskyNetwork().publish(acc, "Thanks Sam, reported to the council.", reply_to=parent["uri"])
+    BlueskyNetwork().publish(
+        acc, "Thanks Sam, reported to the council.", PostOptions(reply_to=parent["uri"])
+    )
 
     [lookup] = bsky_out.calls("GET", GET_POSTS_PATH)
     assert lookup.param("uris") == parent["uri"]
@@ -419,7 +586,7 @@ def test_a_reply_to_a_top_level_post_uses_it_as_root(bsky_out, account):
     top = dict(fixture("get_posts")["posts"][0])
     top["record"] = {k: v for k, v in top["record"].items() if k != "reply"}
     bsky_out.route("GET", GET_POSTS_PATH, Response(200, {"posts": [top]}))
-    BlueskyNetwork().publish(acc, "Noted, thank you.", reply_to=top["uri"])
+    BlueskyNetwork().publish(acc, "Noted, thank you.", PostOptions(reply_to=top["uri"]))
 
     ref = {"uri": top["uri"], "cid": top["cid"]}
     record = bsky_out.calls("POST", CREATE_PATH)[0].json()["record"]
@@ -430,7 +597,9 @@ def test_a_reply_to_a_vanished_post_is_refused(bsky_out, account):
     acc = bluesky_account(account, bsky_out)
     bsky_out.route("GET", GET_POSTS_PATH, Response(200, {"posts": []}))
     with pytest.raises(NetworkRefused, match="no longer exists"):
-        BlueskyNetwork().publish(acc, "Hello", reply_to="at://did:plc:abc/app.bsky.feed.post/x")
+        BlueskyNetwork().publish(
+            acc, "Hello", PostOptions(reply_to="at://did:plc:abc/app.bsky.feed.post/x")
+        )
     assert bsky_out.calls("POST", CREATE_PATH) == []
 
 
@@ -454,8 +623,8 @@ def test_over_300_graphemes_is_refused_before_sending(bsky_out, account):
 def test_publish_with_an_idempotency_key_posts_once(bsky_out, account):
     acc = bluesky_account(account, bsky_out)
     network = BlueskyNetwork()
-    first = network.publish(acc, "Road reopened.", idempotency_key="reply-42")
-    second = network.publish(acc, "Road reopened.", idempotency_key="reply-42")
+    first = network.publish(acc, "Road reopened.", PostOptions(idempotency_key="reply-42"))
+    second = network.publish(acc, "Road reopened.", PostOptions(idempotency_key="reply-42"))
     assert first == second
     assert len(bsky_out.calls("POST", CREATE_PATH)) == 1
 
@@ -517,10 +686,15 @@ def test_images_are_uploaded_as_raw_bytes_and_embedded_with_their_alt_text(bsky_
     uri = BlueskyNetwork().publish(
         acc,
         "Have you seen this bike? #Westmere",
-        images=[
-            (photo, "image/png", "A red bicycle chained to railings"),
-            (scan, "image/jpeg", "  CCTV still of a man in a grey hoodie  "),
-        ],
+        PostOptions(
+            media=tuple(
+                MediaItem(d, "image", t, a)
+                for d, t, a in [
+                    (photo, "image/png", "A red bicycle chained to railings"),
+                    (scan, "image/jpeg", "  CCTV still of a man in a grey hoodie  "),
+                ]
+            )
+        ),
     )
     assert uri == fixture("create_record")["uri"]
 
@@ -559,7 +733,16 @@ def test_images_are_uploaded_as_raw_bytes_and_embedded_with_their_alt_text(bsky_
 def test_the_blob_the_pds_answers_with_is_embedded_as_it_is(bsky_media, account):
     acc = bluesky_account(account, bsky_media)
     bsky_media.route("POST", UPLOAD_PATH, Response(200, fixture("upload_blob")))
-    BlueskyNetwork().publish(acc, "", images=[(b"not a real image", "image/webp", "A map")])
+    BlueskyNetwork().publish(
+        acc,
+        "",
+        PostOptions(
+            media=tuple(
+                MediaItem(d, "image", t, a)
+                for d, t, a in [(b"not a real image", "image/webp", "A map")]
+            )
+        ),
+    )
 
     record = bsky_media.calls("POST", CREATE_PATH)[0].json()["record"]
     # An image whose size cannot be read from its header gets no aspectRatio; the text of
@@ -573,7 +756,14 @@ def test_four_images_of_the_maximum_size_are_accepted(bsky_media, account):
     big = png(10, 10, filler=7)
     big += b"\x00" * (MAX_IMAGE_BYTES - len(big))
     BlueskyNetwork().publish(
-        acc, "Four", images=[(big, "image/png", f"Photo {n}") for n in range(4)]
+        acc,
+        "Four",
+        PostOptions(
+            media=tuple(
+                MediaItem(d, "image", t, a)
+                for d, t, a in [(big, "image/png", f"Photo {n}") for n in range(4)]
+            )
+        ),
     )
     assert [len(r.body) for r in bsky_media.calls("POST", UPLOAD_PATH)] == [MAX_IMAGE_BYTES] * 4
     assert len(bsky_media.calls("POST", CREATE_PATH)[0].json()["record"]["embed"]["images"]) == 4
@@ -593,7 +783,11 @@ def test_four_images_of_the_maximum_size_are_accepted(bsky_media, account):
 def test_bad_images_are_refused_before_any_request(bsky_media, account, images, reason):
     acc = bluesky_account(account, bsky_media)
     with pytest.raises(ValueError, match=reason):
-        BlueskyNetwork().publish(acc, "With pictures", images=images)
+        BlueskyNetwork().publish(
+            acc,
+            "With pictures",
+            PostOptions(media=tuple(MediaItem(d, "image", t, a) for d, t, a in images)),
+        )
     assert bsky_media.requests == []
 
 
@@ -605,7 +799,15 @@ def test_a_failed_upload_posts_nothing(bsky_media, account):
         Response(400, {"error": "InvalidRequest", "message": "Unsupported image type"}),
     )
     with pytest.raises(NetworkRefused, match="Unsupported image type"):
-        BlueskyNetwork().publish(acc, "Photo", images=[(png(2, 2), "image/png", "A dot")])
+        BlueskyNetwork().publish(
+            acc,
+            "Photo",
+            PostOptions(
+                media=tuple(
+                    MediaItem(d, "image", t, a) for d, t, a in [(png(2, 2), "image/png", "A dot")]
+                )
+            ),
+        )
     assert bsky_media.calls("POST", CREATE_PATH) == []
 
 
@@ -772,3 +974,41 @@ def test_the_poller_waits_until_the_servers_reset_time(bsky, account):
     waits_until = ChannelHealth.objects.get(account=acc).next_attempt_at
     assert waits_until >= dt.datetime.fromtimestamp(reset - 2, tz=dt.UTC)
     assert do_fetch(acc).status == "waiting"
+
+
+def own_record_route(request: Request) -> Response:
+    """com.atproto.repo.getRecord on the account's PDS: its own post, answered at once."""
+    if request.param("repo") != SESSION["did"] or request.param("collection") != (
+        "app.bsky.feed.post"
+    ):
+        return Response(400, {"error": "InvalidRequest", "message": "Could not locate record"})
+    if request.param("rkey") != "thread1":
+        return Response(400, {"error": "RecordNotFound", "message": "Could not locate record"})
+    value = {
+        "$type": "app.bsky.feed.post",
+        "text": "Road closure on the A38 (2/3)",
+        "createdAt": "2026-03-14T11:00:00.000Z",
+        "reply": {"root": ref(0), "parent": ref(0)},
+    }
+    return Response(200, {"uri": ref(1)["uri"], "cid": ref(1)["cid"], "value": value})
+
+
+def test_a_reply_to_the_accounts_own_post_not_yet_indexed_is_read_from_its_pds(bsky_out, account):
+    """A thread's next part answers the part before it, posted a moment ago: the AppView may
+    not have indexed it yet (getPosts answers no posts), so it is read from the PDS."""
+    acc = bluesky_account(account, bsky_out)
+    bsky_out.route("GET", GET_POSTS_PATH, Response(200, {"posts": []}))
+    bsky_out.route("GET", GET_RECORD_PATH, own_record_route)
+    BlueskyNetwork().publish(acc, "More soon (3/3)", PostOptions(reply_to=ref(1)["uri"]))
+
+    record = bsky_out.calls("POST", CREATE_PATH)[0].json()["record"]
+    assert record["reply"] == {"root": ref(0), "parent": ref(1)}
+    assert bsky_out.calls("GET", GET_POSTS_PATH) == []
+
+
+def test_a_reply_to_the_accounts_own_deleted_post_is_refused(bsky_out, account):
+    acc = bluesky_account(account, bsky_out)
+    bsky_out.route("GET", GET_RECORD_PATH, own_record_route)
+    with pytest.raises(NetworkRefused, match="no longer exists"):
+        BlueskyNetwork().publish(acc, "Hello", PostOptions(reply_to=ref(7)["uri"]))
+    assert bsky_out.calls("POST", CREATE_PATH) == []

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from beatdesk.networks.base import NetworkRefused, NotSupported, PayloadError, TransientError
+from beatdesk.networks.base import (
+    NetworkRefused,
+    NotSupported,
+    PayloadError,
+    PostOptions,
+    TransientError,
+)
 from beatdesk.networks.email.client import MailboxClient
 from beatdesk.networks.email.inbound import FETCH_CAP, EmailNetwork, delivery, trim_quoted
 from beatdesk.networks.email.publish import message_id_for, one_address, send_reply
@@ -433,26 +439,30 @@ def test_publish_replies_to_message_id_and_address(mailbox, smtp_server):  # noq
     network = EmailNetwork()
     assert network.kind == "email" and network.can_fetch and network.can_publish
     reply_to = "20260312210540.5120.m.ellis@mail.example.com|m.ellis@example.com|Re: Speeding"
-    message_id = network.publish(mailbox, "Thank you.", reply_to=reply_to, idempotency_key="p-1")
+    message_id = network.publish(
+        mailbox, "Thank you.", PostOptions(reply_to=reply_to, idempotency_key="p-1")
+    )
     sent = sent_message(smtp_server)
     assert sent["Message-ID"] == f"<{message_id}>"
     assert sent["To"] == "m.ellis@example.com"
     assert sent["Subject"] == "Re: Speeding"
     assert sent["In-Reply-To"] == "<20260312210540.5120.m.ellis@mail.example.com>"
 
-    network.publish(mailbox, "Thanks", reply_to="abc@example.com|t.okafor@example.com")
+    network.publish(mailbox, "Thanks", PostOptions(reply_to="abc@example.com|t.okafor@example.com"))
     assert sent_message(smtp_server)["Subject"] == "Re: your message"
     # Without a key from the caller, the same reply gets the same Message-ID.
-    first = network.publish(mailbox, "Same", reply_to="abc@example.com|t.okafor@example.com")
+    first = network.publish(
+        mailbox, "Same", PostOptions(reply_to="abc@example.com|t.okafor@example.com")
+    )
     assert first == network.publish(
-        mailbox, "Same", reply_to="abc@example.com|t.okafor@example.com"
+        mailbox, "Same", PostOptions(reply_to="abc@example.com|t.okafor@example.com")
     )
 
 
 @pytest.mark.parametrize("reply_to", ["", "20260310194207.4411.m.ellis@mail.example.com", "id|"])
 def test_publish_without_an_address_is_not_supported(mailbox, smtp_server, reply_to):  # noqa: F811
     with pytest.raises(NotSupported, match="needs an address"):
-        EmailNetwork().publish(mailbox, "Thank you", reply_to=reply_to)
+        EmailNetwork().publish(mailbox, "Thank you", PostOptions(reply_to=reply_to))
     assert smtp_server.received == []
 
 
@@ -525,7 +535,9 @@ def test_an_smtp_connection_refused_is_transient(mailbox):
 
 def test_publish_refuses_empty_text(mailbox):
     with pytest.raises(ValueError, match="some text"):
-        EmailNetwork().publish(mailbox, "  ", reply_to="id@example.com|m.ellis@example.com")
+        EmailNetwork().publish(
+            mailbox, "  ", PostOptions(reply_to="id@example.com|m.ellis@example.com")
+        )
 
 
 def test_an_email_is_answered_through_the_one_sender(mailbox, imap_server, smtp_server, users):  # noqa: F811, E501

@@ -17,6 +17,7 @@ from beatdesk.networks.base import (
     NetworkRefused,
     NotSupported,
     PayloadError,
+    PostOptions,
     RateLimited,
     TransientError,
 )
@@ -487,7 +488,10 @@ def test_tokens_never_appear_in_errors(fb_account, fake_network):
 def test_publish_a_page_post(fb_account, fake_network):
     fake_network.route("POST", FEED, load("page_post.json"))
     text = "Dudley Road has reopened. Thanks for your patience this morning."
-    assert facebook.publish(fb_account, text, idempotency_key="k1") == f"{PAGE_ID}_801234567890999"
+    assert (
+        facebook.publish(fb_account, text, PostOptions(idempotency_key="k1"))
+        == f"{PAGE_ID}_801234567890999"
+    )
     (call,) = fake_network.calls("POST", FEED)
     assert call.json() == {"message": text}
     assert call.headers["authorization"] == f"Bearer {TOKEN}"
@@ -497,7 +501,9 @@ def test_publish_a_comment_reply(fb_account, fake_network):
     path = "/v21.0/801234567890123_990000000000002/comments"
     fake_network.route("POST", path, load("comment_reply.json"))
     new_id = facebook.publish(
-        fb_account, "Hi Sam, it reopened at 9am.", "801234567890123_990000000000002"
+        fb_account,
+        "Hi Sam, it reopened at 9am.",
+        PostOptions(reply_to="801234567890123_990000000000002"),
     )
     assert new_id == "801234567890123_990000000000100"
     assert fake_network.calls("POST", path)[0].json() == {"message": "Hi Sam, it reopened at 9am."}
@@ -507,7 +513,7 @@ def test_publish_a_messenger_reply(fb_account, fake_network):
     path = f"/v21.0/{PAGE_ID}/messages"
     fake_network.route("POST", path, load("messenger_send.json"))
     text = "Thank you for telling us. An officer will call you today."
-    new_id = facebook.publish(fb_account, text, reply_to=f"conv:{PAGE_ID}-{PSID}")
+    new_id = facebook.publish(fb_account, text, PostOptions(reply_to=f"conv:{PAGE_ID}-{PSID}"))
     assert new_id.startswith("m_Reply")
     assert fake_network.calls("POST", path)[0].json() == {
         "recipient": {"id": PSID},
@@ -515,16 +521,16 @@ def test_publish_a_messenger_reply(fb_account, fake_network):
         "message": {"text": text},
     }
     with pytest.raises(ValueError, match="another account"):
-        facebook.publish(fb_account, text, reply_to=f"conv:999-{PSID}")
+        facebook.publish(fb_account, text, PostOptions(reply_to=f"conv:999-{PSID}"))
     with pytest.raises(ValueError, match="2000"):
-        facebook.publish(fb_account, "a" * 2001, reply_to=f"conv:{PAGE_ID}-{PSID}")
+        facebook.publish(fb_account, "a" * 2001, PostOptions(reply_to=f"conv:{PAGE_ID}-{PSID}"))
 
 
 def test_a_messenger_reply_outside_the_window_is_refused_clearly(fb_account, fake_network):
     path = f"/v21.0/{PAGE_ID}/messages"
     fake_network.route("POST", path, Response(400, load("error_outside_window.json")))
     with pytest.raises(NetworkRefused, match="24 hours"):
-        facebook.publish(fb_account, "Hello", reply_to=f"conv:{PAGE_ID}-{PSID}")
+        facebook.publish(fb_account, "Hello", PostOptions(reply_to=f"conv:{PAGE_ID}-{PSID}"))
 
 
 def test_publish_an_instagram_reply(ig_account, fake_network):
@@ -532,7 +538,9 @@ def test_publish_an_instagram_reply(ig_account, fake_network):
     fake_network.route("POST", path, load("ig_reply.json"))
     assert (
         instagram.publish(
-            ig_account, "@rhian_e Between the school and the roundabout.", "17850000000000201"
+            ig_account,
+            "@rhian_e Between the school and the roundabout.",
+            PostOptions(reply_to="17850000000000201"),
         )
         == "17850000000000300"
     )
@@ -546,14 +554,18 @@ def test_publish_an_instagram_reply(ig_account, fake_network):
 def test_publish_an_instagram_direct_message_reply(ig_account, fake_network):
     path = f"/v21.0/{PAGE_ID}/messages"
     fake_network.route("POST", path, load("messenger_send.json"))
-    instagram.publish(ig_account, "Thanks, we're looking into it", f"conv:{IG_ID}-1234567890123456")
+    instagram.publish(
+        ig_account,
+        "Thanks, we're looking into it",
+        PostOptions(reply_to=f"conv:{IG_ID}-1234567890123456"),
+    )
     assert fake_network.calls("POST", path)[0].json()["recipient"] == {"id": "1234567890123456"}
 
 
 def test_empty_text_is_refused_before_anything_is_sent(fb_account, ig_account, fake_network):
     for network, acct in ((facebook, fb_account), (instagram, ig_account)):
         with pytest.raises(ValueError, match="needs some text"):
-            network.publish(acct, "   ", "123_456")
+            network.publish(acct, "   ", PostOptions(reply_to="123_456"))
         with pytest.raises(ValueError, match="needs some text"):
             network.publish(acct, "")
     assert fake_network.requests == []

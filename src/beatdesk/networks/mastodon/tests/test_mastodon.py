@@ -13,8 +13,10 @@ import pytest
 
 from beatdesk.networks.base import (
     Budget,
+    MediaItem,
     NetworkRefused,
     PayloadError,
+    PostOptions,
     RateLimited,
     TransientError,
     parse_time,
@@ -360,8 +362,7 @@ def test_publish_posts_the_reply_with_an_idempotency_key(masto, fake_network):  
     status_id = network.publish(
         masto,
         "@sam Yes, the closure starts at 7pm tonight.",
-        reply_to="114166034567890123",
-        idempotency_key="beatdesk-reply-42",
+        PostOptions(reply_to="114166034567890123", idempotency_key="beatdesk-reply-42"),
     )
     assert status_id == "114166070000000777"
     (sent,) = fake_network.calls("POST", "/api/v1/statuses")
@@ -377,7 +378,9 @@ def test_publish_posts_the_reply_with_an_idempotency_key(masto, fake_network):  
 def test_a_reply_to_a_direct_message_is_direct_never_public(masto, fake_network):  # noqa: F811
     fake_network.route("POST", "/api/v1/statuses", fixture("status_created.json"))
     fake_network.route("GET", "/api/v1/statuses/555", {"id": "555", "visibility": "direct"})
-    MastodonNetwork().publish(masto, "@sam we have passed this to your local team.", reply_to="555")
+    MastodonNetwork().publish(
+        masto, "@sam we have passed this to your local team.", PostOptions(reply_to="555")
+    )
     (sent,) = fake_network.calls("POST", "/api/v1/statuses")
     assert sent.json()["visibility"] == "direct"
 
@@ -402,6 +405,12 @@ def test_publish_refuses_more_than_500_characters(masto, fake_network):  # noqa:
         network.publish(masto, "   ")
     assert fake_network.calls("POST", "/api/v1/statuses") == []
     assert network.publish(masto, "x" * 500) == "114166070000000777"
+    # Counted as the instance counts: a link is 23 characters however long, and a remote
+    # mention only its local part, so this 628-character status is 500 long.
+    link = "https://www.westmere.police.uk/news/" + "a" * 100
+    counted = "@sam@social.example " + "x" * (500 - 23 - 6) + " " + link
+    assert len(counted) > 600
+    assert network.publish(masto, counted) == "114166070000000777"
 
 
 def test_publish_errors(masto, fake_network):  # noqa: F811
@@ -551,7 +560,15 @@ def test_an_image_without_alt_text_is_refused_before_any_request(masto, fake_net
         MastodonNetwork().publish(
             masto,
             "Dudley Road is closed tonight.",
-            media=[(IMAGE, "one.jpg", "image/jpeg", ALT), (IMAGE, "two.jpg", "image/jpeg", "")],
+            PostOptions(
+                media=tuple(
+                    MediaItem(*m)
+                    for m in [
+                        (IMAGE, "one.jpg", "image/jpeg", ALT),
+                        (IMAGE, "two.jpg", "image/jpeg", ""),
+                    ]
+                )
+            ),
         )
     assert fake_network.requests == []  # not even the first, described, image
 
@@ -562,11 +579,16 @@ def test_a_status_with_images_carries_their_media_ids(masto, fake_network):  # n
     status_id = MastodonNetwork().publish(
         masto,
         "@sam here is the diversion.",
-        reply_to="555",
-        media=[
-            (IMAGE, "map.jpg", "image/jpeg", ALT),
-            (b"\x89PNG\r\n\x1a\n...", "sign.png", "image/png", "The yellow diversion sign"),
-        ],
+        PostOptions(
+            reply_to="555",
+            media=tuple(
+                MediaItem(*m)
+                for m in [
+                    (IMAGE, "map.jpg", "image/jpeg", ALT),
+                    (b"\x89PNG\r\n\x1a\n...", "sign.png", "image/png", "The yellow diversion sign"),
+                ]
+            ),
+        ),
     )
     assert status_id == "201"
     assert len(fake_network.calls("POST", "/api/v2/media")) == 2
@@ -582,9 +604,23 @@ def test_a_status_with_images_carries_their_media_ids(masto, fake_network):  # n
 def test_images_change_the_default_idempotency_key(masto, fake_network):  # noqa: F811
     FakeStatuses(fake_network)
     network = MastodonNetwork()
-    network.publish(masto, "Closure map.", media=[(IMAGE, "a.jpg", "image/jpeg", ALT)])
-    network.publish(masto, "Closure map.", media=[(IMAGE, "a.jpg", "image/jpeg", ALT)])
-    network.publish(masto, "Closure map.", media=[(IMAGE, "a.jpg", "image/jpeg", ALT + ".")])
+    network.publish(
+        masto,
+        "Closure map.",
+        PostOptions(media=tuple(MediaItem(*m) for m in [(IMAGE, "a.jpg", "image/jpeg", ALT)])),
+    )
+    network.publish(
+        masto,
+        "Closure map.",
+        PostOptions(media=tuple(MediaItem(*m) for m in [(IMAGE, "a.jpg", "image/jpeg", ALT)])),
+    )
+    network.publish(
+        masto,
+        "Closure map.",
+        PostOptions(
+            media=tuple(MediaItem(*m) for m in [(IMAGE, "a.jpg", "image/jpeg", ALT + ".")])
+        ),
+    )
     network.publish(masto, "Closure map.")
     keys = [r.headers["idempotency-key"] for r in fake_network.calls("POST", "/api/v1/statuses")]
     assert keys[0] == keys[1]  # a retry of the same post (new uploads, same status)
@@ -594,7 +630,13 @@ def test_images_change_the_default_idempotency_key(masto, fake_network):  # noqa
 def test_more_than_four_images_are_refused(masto, fake_network):  # noqa: F811
     FakeStatuses(fake_network)
     with pytest.raises(ValueError, match="at most 4 images"):
-        MastodonNetwork().publish(masto, "x", media=[(IMAGE, "a.jpg", "image/jpeg", ALT)] * 5)
+        MastodonNetwork().publish(
+            masto,
+            "x",
+            PostOptions(
+                media=tuple(MediaItem(*m) for m in [(IMAGE, "a.jpg", "image/jpeg", ALT)] * 5)
+            ),
+        )
     assert fake_network.requests == []
 
 
@@ -612,13 +654,15 @@ def test_more_than_four_images_are_refused(masto, fake_network):  # noqa: F811
 def test_an_explicit_visibility_only_narrows(masto, fake_network, parent, asked, sent):  # noqa: F811
     FakeStatuses(fake_network)
     fake_network.route("GET", "/api/v1/statuses/555", {"id": "555", "visibility": parent})
-    MastodonNetwork().publish(masto, "hello", reply_to="555" if parent else "", visibility=asked)
+    MastodonNetwork().publish(
+        masto, "hello", PostOptions(reply_to="555" if parent else "", visibility=asked)
+    )
     assert fake_network.calls("POST", "/api/v1/statuses")[0].json()["visibility"] == sent
 
 
 def test_an_unknown_visibility_is_refused(masto, fake_network):  # noqa: F811
     with pytest.raises(ValueError, match="unknown Mastodon visibility"):
-        MastodonNetwork().publish(masto, "hello", visibility="followers")
+        MastodonNetwork().publish(masto, "hello", PostOptions(visibility="followers"))
     assert fake_network.requests == []
 
 

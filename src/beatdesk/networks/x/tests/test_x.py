@@ -18,6 +18,7 @@ from beatdesk.networks.base import (
     NetworkRefused,
     NotSupported,
     PayloadError,
+    PostOptions,
     RateLimited,
     TransientError,
 )
@@ -389,7 +390,9 @@ def test_missing_credentials_are_refused(account):
 def test_publish_posts_a_reply_with_the_user_token(x_account, net):
     net.route("POST", "/2/tweets", Response(201, load("post_tweet.json")))
     text = "Officers are on their way to Dudley Road. Thanks for letting us know."
-    post_id = x.publish(x_account, text, reply_to="1790000000000000003", idempotency_key="k1")
+    post_id = x.publish(
+        x_account, text, PostOptions(reply_to="1790000000000000003", idempotency_key="k1")
+    )
     assert post_id == "1790000000000000100"
     (call,) = net.calls("POST", "/2/tweets")
     assert call.headers["authorization"] == "Bearer user-token-xyz"
@@ -453,7 +456,7 @@ def test_over_length_posts_are_refused_before_anything_is_sent(x_account, net):
 
 def test_replying_to_a_direct_message_is_not_a_post(x_account):
     with pytest.raises(NotSupported):
-        x.publish(x_account, "Thanks", reply_to="dm:1790000000000000301")
+        x.publish(x_account, "Thanks", PostOptions(reply_to="dm:1790000000000000301"))
 
 
 def test_weighted_length_counts_links_as_23_and_cjk_as_2():
