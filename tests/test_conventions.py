@@ -75,8 +75,8 @@ WRITES_ALLOWED = {
     # The machinery, not police data.
     ("audit/chain.py", "append_many"): "the audit log's own writer (record() calls it)",
     ("core/sql.py", "insert_returning"): "the bulk-SQL helper itself; its callers are actions",
-    ("core/scheduler.py", "*"): "the scheduler's job runs and lease",
-    ("core/sweep.py", "*"): "worker heartbeats and the task queue's own rows",
+    ("operations/scheduler.py", "*"): "the scheduler's job runs and lease",
+    ("operations/sweep.py", "*"): "worker heartbeats and the task queue's own rows",
     ("accounts/signals.py", "*"): "Django's sign-in/out signals keep the session list",
     ("accounts/lockout.py", "LockoutHandler.reset_user_attempts"): "django-axes' counters",
     ("accounts/tasks.py", "send_password_reset"): "PasswordResetForm.save() sends the mail",

@@ -27,7 +27,7 @@ from django.db import DatabaseError
 from beatdesk.core.outage import first_line, not_migrated, patiently, unreachable
 
 if TYPE_CHECKING:
-    from beatdesk.core.sweep import Sweeper
+    from beatdesk.operations.sweep import Sweeper
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -153,7 +153,7 @@ def _option(args: list[str], name: str) -> str:
 
 def _start_sweeper(worker_id: str) -> Sweeper:
     """The worker's periodic loop: heartbeats, and the sweep of anything left unread."""
-    from beatdesk.core.sweep import start_sweeper
+    from beatdesk.operations.sweep import start_sweeper
 
     return start_sweeper(worker_id, os.environ.get("BEATDESK_TASKS") or "database")
 

@@ -204,12 +204,12 @@ AXES_VERBOSE = False
 # Session lifetimes: idle and absolute, both in minutes.
 BEATDESK_IDLE_TIMEOUT_MINUTES = env_int("BEATDESK_IDLE_TIMEOUT_MINUTES", 30)
 BEATDESK_ABSOLUTE_TIMEOUT_MINUTES = env_int("BEATDESK_ABSOLUTE_TIMEOUT_MINUTES", 12 * 60)
-# The workers' sweeper (core/sweep.py): anything stored and still unread this long is read
+# The workers' sweeper (operations/sweep.py): anything stored and still unread this long is read
 # again; a worker silent this long is gone, and what it left running runs again.
 BEATDESK_SWEEP_GRACE_SECONDS = env_int("BEATDESK_SWEEP_GRACE_SECONDS", 120)
 BEATDESK_SWEEP_EVERY_SECONDS = env_int("BEATDESK_SWEEP_EVERY_SECONDS", 15)
 BEATDESK_WORKER_GONE_SECONDS = env_int("BEATDESK_WORKER_GONE_SECONDS", 60)
-# The scheduler (core/scheduler.py): its lease lasts LEASE seconds and is renewed every
+# The scheduler (operations/scheduler.py): its lease lasts LEASE seconds and is renewed every
 # RENEW; a standby takes over once the holder has not renewed for LEASE seconds. A job
 # handed to the workers and not finished after LOST seconds is handed over again.
 BEATDESK_SCHEDULER_LEASE_SECONDS = env_int("BEATDESK_SCHEDULER_LEASE_SECONDS", 30)

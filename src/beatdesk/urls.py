@@ -6,7 +6,7 @@ from beatdesk.operations.metrics import metrics
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    from beatdesk.core.health import report
+    from beatdesk.operations.health import report
 
     answer = report()
     return JsonResponse(answer, status=200 if answer["ok"] else 503)

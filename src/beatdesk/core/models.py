@@ -22,7 +22,7 @@ class WorkerBeat(models.Model):
 
 class SchedulerLease(models.Model):
     """Who runs the periodic work: one row per lease name, held by one `beatdesk scheduler`
-    until it stops renewing (core/scheduler.py)."""
+    until it stops renewing (operations/scheduler.py)."""
 
     name = models.CharField(max_length=32, unique=True)
     holder = models.CharField(max_length=64)

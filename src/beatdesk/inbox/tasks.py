@@ -28,7 +28,7 @@ def hand_on(chosen: Task[Any, Any], *args: Any) -> bool:
     scheduler, replay, the sweeper). The task's queue gives its priority where the backend
     keeps priorities (the database queue; core/queues.py). When the queue's backend (Redis,
     or the database queue's table) is out, the error is logged and False returned. The messages stay
-    committed and unread, and the sweeper (core/sweep.py) hands them on once the backend
+    committed and unread, and the sweeper (operations/sweep.py) hands them on once the backend
     is back.
     """
     from beatdesk.core.queues import PRIORITY

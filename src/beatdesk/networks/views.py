@@ -14,7 +14,6 @@ from beatdesk.accounts.access import check_visible, refuse
 from beatdesk.accounts.models import Role, User
 from beatdesk.accounts.policy import reads_force_wide
 from beatdesk.audit.actions import Category, record
-from beatdesk.core.sweep import backlog, grace, overdue
 from beatdesk.inbox.actions import do_retry_payload
 from beatdesk.inbox.models import InboundPayload
 from beatdesk.monitoring.collect import do_reread_item
@@ -23,6 +22,7 @@ from beatdesk.networks.actions import check_set_credentials
 from beatdesk.networks.base import PayloadError
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import CONNECTORS, known
+from beatdesk.operations.sweep import backlog, grace, overdue
 
 
 @login_required

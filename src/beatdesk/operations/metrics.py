@@ -26,9 +26,9 @@ from prometheus_client.registry import Collector
 
 class DeskCollector(Collector):
     def collect(self) -> Iterator[Metric]:
-        from beatdesk.core.sweep import backlog, live_workers
         from beatdesk.inbox.models import Escalation, Message
         from beatdesk.operations.status import background_work
+        from beatdesk.operations.sweep import backlog, live_workers
         from beatdesk.triage.models import Alert
 
         stored = CounterMetricFamily(

@@ -8,9 +8,9 @@ from django_tasks_db.models import DBTaskResult
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.cases.models import Case
-from beatdesk.core.sweep import backlog
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
 from beatdesk.monitoring.models import UnreadableItem
+from beatdesk.operations.sweep import backlog
 from beatdesk.publishing.models import Post
 
 
@@ -78,7 +78,7 @@ def counts() -> dict[str, object]:
         "dead_letters": InboundPayload.objects.filter(status=InboundPayload.Status.FAILED).count(),
         "watch_dead_letters": UnreadableItem.objects.filter(read_at__isnull=True).count(),
         # What waits to be read: the oldest unread message's age (null when none) and each
-        # backlog the workers' sweeper clears (core/sweep.py).
+        # backlog the workers' sweeper clears (operations/sweep.py).
         **backlog(),
         "queues": queues,
     }

@@ -6,7 +6,7 @@ stories (centroids, phrasings, recent times) into an engine, adds the posts in t
 and writes the stories and members back in one transaction. A post joins stories once: one
 already a member is skipped. Both entry points log their own failures and never raise:
 clustering must never lose or hold up a message. What failed stays unclustered, and the
-workers' sweeper (core/sweep.py) hands it to `stories.tasks` to be clustered again, where a
+workers' sweeper (operations/sweep.py) hands it to `stories.tasks` to be clustered again, where a
 failure fails the task.
 """
 

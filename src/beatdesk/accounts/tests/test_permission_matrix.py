@@ -237,8 +237,8 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
             second = _second_force()
             # A worker and the scheduler beating, as in any running desk: /healthz answers
             # 200, not 503.
-            from beatdesk.core.scheduler import Lease
-            from beatdesk.core.sweep import beat
+            from beatdesk.operations.scheduler import Lease
+            from beatdesk.operations.sweep import beat
 
             beat("matrix-worker", "database")
             Lease().renew()

@@ -11,7 +11,7 @@ from django.test import Client
 
 from beatdesk.core.clock import now
 from beatdesk.core.models import WorkerBeat
-from beatdesk.core.scheduler import Lease
+from beatdesk.operations.scheduler import Lease
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_a_standby_takes_the_lease_only_when_it_expires():
 def test_a_job_is_not_handed_over_while_its_last_run_is_queued():
     from django_tasks_db.models import DBTaskResult
 
-    from beatdesk.core.scheduler import JOBS, enqueue_due
+    from beatdesk.operations.scheduler import JOBS, enqueue_due
 
     at = now()
     assert set(enqueue_due(at)) == set(JOBS)

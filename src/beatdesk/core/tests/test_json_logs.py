@@ -19,11 +19,11 @@ def test_a_command_logs_json_lines_with_level_logger_message_and_time(tmp_path):
         lines = [line for line in (said.stdout + said.stderr).splitlines() if line.startswith("{")]
         assert lines, said.stdout + said.stderr
         records = [json.loads(line) for line in lines]
-        handed = [r for r in records if r["logger"] == "beatdesk.core.scheduler"]
+        handed = [r for r in records if r["logger"] == "beatdesk.operations.scheduler"]
         assert handed and {"level", "logger", "message", "time"} <= set(handed[0])
         assert handed[0]["level"] == "INFO" and "handed" in handed[0]["message"]
         # Plain stays the default (nothing ran the jobs: hand them over again as lost).
         del inst.env["BEATDESK_LOG_FORMAT"]
         inst.env.update(BEATDESK_SCHEDULER_LOST_SECONDS="0", BEATDESK_EVERY_ESCALATE_SECONDS="0")
         plain = inst.run("scheduler", "--once")
-        assert "INFO beatdesk.core.scheduler: handed" in plain.stderr
+        assert "INFO beatdesk.operations.scheduler: handed" in plain.stderr

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from beatdesk.core.models import PeriodicRun, SchedulerLease
-from beatdesk.core.scheduler import Lease, run_inline
+from beatdesk.operations.scheduler import Lease, run_inline
 
 # Poll's loop closes the connection each round as a long-running process must; in a test
 # transaction that would end the transaction and leak its rows into later tests.

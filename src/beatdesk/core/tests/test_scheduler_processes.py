@@ -105,7 +105,7 @@ def test_poll_runs_the_same_jobs_inline(tmp_path):
         inst.run("seed_demo")
         inst.run("poll", "--once", "-v2")
         names = {row[0] for row in query(inst, "SELECT name FROM core_periodicrun")}
-        from beatdesk.core.scheduler import JOBS
+        from beatdesk.operations.scheduler import JOBS
 
         assert names == set(JOBS)
         assert scalar(inst, "SELECT COUNT(*) FROM core_periodicrun WHERE error <> ''") == 0

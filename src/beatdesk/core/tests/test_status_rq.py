@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from beatdesk.core.scheduler import JOBS
 from beatdesk.core.tests.test_rq_worker import KNIFE, redis_url  # noqa: F401 (a fixture)
+from beatdesk.operations.scheduler import JOBS
 from beatdesk.testing.processes import installation
 
 pytestmark = pytest.mark.slow

@@ -14,11 +14,11 @@ from django_tasks_db.models import DBTaskResult
 from beatdesk.audit.models import AuditEvent
 from beatdesk.core.clock import now
 from beatdesk.core.models import WorkerBeat
-from beatdesk.core.sweep import Backoff, backlog, beat, is_sweeper, sweep
 from beatdesk.inbox.actions import _store_payload
 from beatdesk.inbox.models import InboundPayload, Message
 from beatdesk.inbox.tasks import process_messages
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.operations.sweep import Backoff, backlog, beat, is_sweeper, sweep
 from beatdesk.stories import ingest
 from beatdesk.stories.models import StoryMember
 from beatdesk.stories.tasks import recluster_messages

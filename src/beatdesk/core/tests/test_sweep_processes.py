@@ -189,7 +189,7 @@ def test_a_worker_killed_between_store_and_triage(tmp_path):
             "SELECT exception_class_path FROM django_tasks_database_dbtaskresult"
             " WHERE status = 'FAILED' AND task_path LIKE 'beatdesk.inbox.tasks.%'",
         )
-        assert lost == [("beatdesk.core.sweep.WorkerLost",)]
+        assert lost == [("beatdesk.operations.sweep.WorkerLost",)]
         assert inst.status()["oldest_unread_age_s"] is None
 
 

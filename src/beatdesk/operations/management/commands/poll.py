@@ -1,6 +1,6 @@
 """`beatdesk poll`: the periodic work run inline, for a single machine with no scheduler.
 
-It runs the same table of jobs as `beatdesk scheduler` (core/scheduler.py), in this process
+It runs the same table of jobs as `beatdesk scheduler` (operations/scheduler.py), in this process
 rather than on the workers, each job when its interval has passed."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from beatdesk.core.scheduler import run_inline
+from beatdesk.operations.scheduler import run_inline
 
 
 class Command(BaseCommand):

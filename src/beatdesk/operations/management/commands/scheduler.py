@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from beatdesk.core.scheduler import serve
+from beatdesk.operations.scheduler import serve
 
 
 class Command(BaseCommand):

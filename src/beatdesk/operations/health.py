@@ -33,14 +33,14 @@ def redis() -> Check:
 
 
 def workers() -> Check:
-    from beatdesk.core.sweep import live_workers
+    from beatdesk.operations.sweep import live_workers
 
     alive = live_workers().count()
     return alive > 0, f"{alive} live" if alive else "no worker is running"
 
 
 def scheduler() -> Check:
-    from beatdesk.core.scheduler import holder
+    from beatdesk.operations.scheduler import holder
 
     lease = holder()
     if lease is None:
