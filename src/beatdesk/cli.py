@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
                 "--job-class",
                 "django_tasks_rq.Job",
                 "--worker-class",
-                "rq.worker.SimpleWorker",
+                "beatdesk.core.rqqueue.Worker",
                 *([] if "--name" in args else ["--name", worker_id]),
                 *(args[1:] or QUEUES),  # served in this order
             ]
