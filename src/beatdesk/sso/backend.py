@@ -81,14 +81,7 @@ class SsoBackend(OIDCAuthenticationBackend):
 
     def _refuse_quietly(self, request: HttpRequest, reason: str) -> None:
         setattr(request, REFUSAL, reason)
-        with transaction.atomic():
-            record(
-                None,
-                Category.AUTHENTICATION,
-                "login.sso_refused",
-                object_type="accounts.user",
-                justification=reason,
-            )
+        record_refusal(reason)
 
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         payload: dict[str, Any] = super().verify_token(token, **kwargs)
@@ -164,14 +157,7 @@ class SsoCallbackView(_OnlyWhenConfigured, OIDCAuthenticationCallbackView):
         error = request.GET.get("error")
         if error:
             reason = f"The identity provider did not sign you in ({error})."
-            with transaction.atomic():
-                record(
-                    None,
-                    Category.AUTHENTICATION,
-                    "login.sso_refused",
-                    object_type="accounts.user",
-                    justification=reason,
-                )
+            record_refusal(reason)
         # A renewal the provider or the desk refused ends the session it was renewing.
         if request.user.is_authenticated:
             logout(request)
@@ -222,3 +208,15 @@ class SsoSessionRefresh(SessionRefresh):
         ):
             return False
         return bool(super().is_refreshable_url(request))
+
+
+def record_refusal(reason: str) -> None:
+    """A single sign-on that ended without a session, audited with its reason."""
+    with transaction.atomic():
+        record(
+            None,
+            Category.AUTHENTICATION,
+            "login.sso_refused",
+            object_type="accounts.user",
+            justification=reason,
+        )
