@@ -286,7 +286,7 @@ QUERIES_WITHOUT_A_DOOR = {
     ("live/queries.py", "summarise"): "the summary of an event read through access_event",
     ("live/queries.py", "event_of_replies"): "the events of messages already read, same force",
     ("monitoring/queries.py", "consult_operation_posts"): "an operation held; checks and audits",
-    ("networks/queries.py", "dead_letter_counts"): "counts per account, no contents",
+    ("operations/queries.py", "dead_letter_counts"): "counts per account, no contents",
     ("publishing/queries.py", "versions_of"): "the versions of a group read through access_post",
     ("publishing/queries.py", "our_post_answered"): "our post a message already read answers",
     ("stories/queries.py", "spread_series"): "the spread of a story read through access_story",

@@ -17,7 +17,7 @@ urlpatterns = [
     path("audit/", include("beatdesk.audit.urls")),
     path("administration/", include("beatdesk.administration.urls")),
     path("triage/", include("beatdesk.triage.urls")),
-    path("networks/", include("beatdesk.networks.urls")),
+    path("networks/", include("beatdesk.operations.urls")),
     path("publishing/", include("beatdesk.publishing.urls")),
     path("cases/", include("beatdesk.cases.urls")),
     path("monitoring/", include("beatdesk.monitoring.urls")),

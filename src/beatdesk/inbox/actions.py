@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -27,20 +26,13 @@ from beatdesk.core.text import decoded, exact_bytes, is_storable, storable
 from beatdesk.inbox.models import Conversation, InboundPayload, Message, ResponseTarget
 from beatdesk.networks.base import Inbound, PayloadError
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.receiver import Received
 from beatdesk.networks.registry import UnknownNetwork, connector
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Received:
-    payload_id: int
-    status: str
-    message_id: int | None = None
-    error: str = ""
 
 
 def _payload(account: NetworkAccount, body: str | bytes) -> InboundPayload:

@@ -18,9 +18,9 @@ from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import Role
 from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
-from beatdesk.inbox.actions import do_receive_many
 from beatdesk.networks.base import NetworkRefused, RateLimited, TransientError
 from beatdesk.networks.models import ChannelHealth, NetworkAccount
+from beatdesk.networks.receiver import receive_many
 from beatdesk.networks.registry import UnknownNetwork, connector
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def do_fetch(account: NetworkAccount, *, force: bool = False) -> FetchOutcome:
     except NetworkRefused as exc:
         _failed(health, at, f"refused: {exc}", REFUSED_BACKOFF_S)
         return FetchOutcome(account.pk, "refused", detail=str(exc))
-    receipts = do_receive_many(account, result.bodies) if result.bodies else []
+    receipts = receive_many(account, result.bodies)
     with transaction.atomic():
         # The cursor moves only now that everything fetched is stored.
         old_cursor = account.cursor

@@ -15,8 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 
-from beatdesk.inbox.actions import do_receive, do_receive_many
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.receiver import receive, receive_many
 from beatdesk.networks.registry import known
 
 
@@ -26,10 +26,10 @@ def _deliver(account: NetworkAccount, body: bytes, split: Callable[[bytes], list
     except (ValueError, TypeError, KeyError, RecursionError):
         # Kept as the bytes it came as (not UTF-8 text, half an emoji, nested too deep):
         # normalising the whole push fails and it becomes a dead letter.
-        do_receive(account, body)
+        receive(account, body)
         return 0
     if events:
-        do_receive_many(account, events)
+        receive_many(account, events)
     return len(events)
 
 

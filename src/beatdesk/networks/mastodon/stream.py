@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 
 import httpx
 
-from beatdesk.inbox.actions import do_receive
 from beatdesk.networks.actions import backoff_seconds, do_fetch
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.receiver import receive
 
 STREAM_PATH = "/api/v1/streaming/user/notification"
 
@@ -84,7 +84,7 @@ def listen(
                     except (ValueError, AttributeError):
                         kind = None
                     if kind == "mention":
-                        result = do_receive(account, data)
+                        result = receive(account, data)
                         taken += result.status == "stored"
                         on_event(result.status)
         except (httpx.HTTPError, OSError) as exc:

@@ -11,9 +11,8 @@ from pathlib import Path
 from beatdesk.accounts.models import Force
 from beatdesk.core.clock import now
 from beatdesk.core.outage import patiently
-from beatdesk.inbox.actions import do_receive, do_receive_many
-from beatdesk.inbox.models import InboundPayload
 from beatdesk.networks.models import NetworkAccount, NetworkKind
+from beatdesk.networks.receiver import receive, receive_many
 from beatdesk.networks.replay.client import ReplayFileError, iter_schedule, read_file
 
 FAST_BATCH = 200
@@ -63,13 +62,13 @@ def replay(
             for start_at in range(0, total, FAST_BATCH):
                 chunk = records[start_at : start_at + FAST_BATCH]
                 results = patiently(
-                    partial(do_receive_many, account, [r.delivery for r in chunk]),
+                    partial(receive_many, account, [r.delivery for r in chunk]),
                     "replaying",
                     said=on_outage,
                 )
                 for record, result in zip(chunk, results, strict=True):
                     outcomes[result.status] += 1
-                    if on_failed is not None and result.status == InboundPayload.Status.FAILED:
+                    if on_failed is not None and result.failed:
                         on_failed(record.line, result.error)
                 if on_delivery is not None:
                     on_delivery(min(start_at + FAST_BATCH, total), total, "")
@@ -83,13 +82,13 @@ def replay(
                 time.sleep(wait)
             result = patiently(
                 partial(
-                    do_receive, account, record.delivery, created_at=now() if rebase_time else None
+                    receive, account, record.delivery, created_at=now() if rebase_time else None
                 ),
                 "replaying",
                 said=on_outage,
             )
             outcomes[result.status] += 1
-            if on_failed is not None and result.status == InboundPayload.Status.FAILED:
+            if on_failed is not None and result.failed:
                 on_failed(record.line, result.error)
             if on_delivery is not None:
                 on_delivery(index, total, result.status)

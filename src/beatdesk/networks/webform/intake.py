@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from beatdesk.core.clock import now, utc_iso
-from beatdesk.inbox.actions import do_receive
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.networks.receiver import receive
 
 MAX_MESSAGE = 5000
 RATE_LIMIT = 5  # submissions per address per window
@@ -86,5 +86,5 @@ def submit(*, message: str, name: str = "", reply_email: str = "", address: str 
         },
         ensure_ascii=False,
     )
-    result = do_receive(account, body)
+    result = receive(account, body)
     return Submitted(reference=reference[:12].upper(), status=result.status)

@@ -8,10 +8,22 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from beatdesk.monitoring.replay import replay_into_watch, replay_watch
 from beatdesk.networks.replay.client import ReplayFileError
 from beatdesk.networks.replay.command import replay, replay_account
 
 MAX_FAILURES_SHOWN = 20
+
+
+def _progress(title: str, *, disable: bool) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{title}[/] {{task.description}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=disable,
+        transient=False,
+    )
 
 
 class Command(BaseCommand):
@@ -52,14 +64,7 @@ class Command(BaseCommand):
             raise CommandError("--event selects records to replay through a watch: add --watch")
         try:
             account = replay_account(options["account"])
-            with Progress(
-                TextColumn("[bold]replay[/] {task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                disable=options["no_progress"],
-                transient=False,
-            ) as progress:
+            with _progress("replay", disable=options["no_progress"]) as progress:
                 bar = progress.add_task(options["file"].name, total=None)
 
                 def tick(done: int, total: int, status: str) -> None:
@@ -91,18 +96,9 @@ class Command(BaseCommand):
             self.stdout.write(f"replay stopped early: {left} posts not delivered")
 
     def _into_watch(self, options: dict[str, Any], speed: float | None) -> None:
-        from beatdesk.monitoring.replay import replay_into_watch, replay_watch
-
         try:
             watch = replay_watch(options["watch"])
-            with Progress(
-                TextColumn(f"[bold]replay → {watch.name}[/] {{task.description}}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                disable=options["no_progress"],
-                transient=False,
-            ) as progress:
+            with _progress(f"replay → {watch.name}", disable=options["no_progress"]) as progress:
                 bar = progress.add_task(options["file"].name, total=None)
                 outcomes = replay_into_watch(
                     options["file"],
