@@ -25,6 +25,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
 from beatdesk.core.outage import first_line, not_migrated, patiently, unreachable
+from beatdesk.core.queues import QUEUES
+from beatdesk.core.tasks import backend_errors
 
 if TYPE_CHECKING:
     from beatdesk.operations.sweep import Sweeper
@@ -40,8 +42,6 @@ def main(argv: list[str] | None = None) -> None:
     sweeper = None
     is_worker, worker_id = bool(args) and args[0] == "worker", ""
     if is_worker:
-        from beatdesk.core.queues import QUEUES
-
         worker_id = _option(
             args, "--worker-id" if os.environ.get("BEATDESK_TASKS") != "rq" else "--name"
         )
@@ -101,8 +101,6 @@ def _supervise(work: Callable[[], None], *, longest_wait: float = 30.0) -> None:
 
     from django.db import connections
 
-    from beatdesk.inbox.tasks import backend_errors
-
     logger = logging.getLogger("beatdesk.worker")
     wait = 1.0
     while True:
@@ -153,7 +151,7 @@ def _option(args: list[str], name: str) -> str:
 
 def _start_sweeper(worker_id: str) -> Sweeper:
     """The worker's periodic loop: heartbeats, and the sweep of anything left unread."""
-    from beatdesk.operations.sweep import start_sweeper
+    from beatdesk.operations.sweep import start_sweeper  # local import: models, after setup
 
     return start_sweeper(worker_id, os.environ.get("BEATDESK_TASKS") or "database")
 
@@ -163,13 +161,13 @@ def _warm_up() -> None:
     import django
 
     django.setup()
-    from beatdesk.triage.engine import read_many
+    from beatdesk.triage.engine import read_many  # local import: models, after setup
 
     try:
         read_many(["warming up"])
     except FileNotFoundError as exc:  # no model: the worker still runs other work
         print(f"triage models not loaded: {exc}", file=sys.stderr)
-    from beatdesk.publishing.delivery import recover_stuck_posts
+    from beatdesk.publishing.delivery import recover_stuck_posts  # local import: after setup
 
     # Posts a worker that died left half-sent; a worker started while the database is down
     # waits for it here (the scheduler's recover_posts job does the same later).

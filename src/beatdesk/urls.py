@@ -2,12 +2,11 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from beatdesk.core.views import favicon
+from beatdesk.operations.health import report
 from beatdesk.operations.metrics import metrics
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    from beatdesk.operations.health import report
-
     answer = report()
     return JsonResponse(answer, status=200 if answer["ok"] else 503)
 

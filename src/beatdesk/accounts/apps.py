@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from beatdesk.accounts import signals  # noqa: F401  (connects the auth audit hooks)
+        # Connects the auth audit hooks.
+        from beatdesk.accounts import signals  # noqa: F401  # local import: ready() signal wiring

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from beatdesk.accounts.signals import note_timeout
+
 _OPEN_PREFIXES = ("/static/", "/healthz", "/metrics", "/public/")
 # Only the sign-in pages themselves: the rest of /accounts/ (the shift switch, …) changes
 # the user's state and needs the second factor like everything else.
@@ -32,8 +34,6 @@ class SessionTimeoutMiddleware:
             idle = settings.BEATDESK_IDLE_TIMEOUT_MINUTES * 60
             absolute = settings.BEATDESK_ABSOLUTE_TIMEOUT_MINUTES * 60
             if now - last_seen > idle or now - started > absolute:
-                from beatdesk.accounts.signals import note_timeout
-
                 note_timeout(request, "idle" if now - last_seen > idle else "absolute")
                 logout(request)
                 return redirect(f"{reverse('accounts:login')}?timeout=1")

@@ -11,6 +11,7 @@ from beatdesk.accounts.access import refuse
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
 from beatdesk.cases.models import Case, CaseNote, ReferenceCounter
+from beatdesk.cases.queries import visible_cases
 from beatdesk.core.clock import now
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
@@ -83,8 +84,6 @@ def do_create_case(
 
 
 def _case_for_writing(user: User, case_id: int) -> Case:
-    from beatdesk.cases.queries import visible_cases
-
     if not is_active_staff(user) or user.role not in MESSAGE_WRITERS:
         refuse(user, "cases.case", case_id, "this role cannot change cases")
     case = visible_cases(user).filter(pk=case_id).first()

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from beatdesk.accounts.access import hide, refuse
 from beatdesk.accounts.policy import is_active_staff, reads_force_wide, team_ids
 from beatdesk.audit.actions import Category, record
+from beatdesk.audit.models import AuditEvent
 from beatdesk.cases.models import Case
 from beatdesk.inbox.models import Message
 from beatdesk.inbox.queries import visible_messages
@@ -80,8 +81,6 @@ def timeline(user: User, case: Case) -> list[Any]:
     """Everything done to the case and to those of its messages this user may see, from the
     audit log, oldest first."""
     from django.db.models import Q
-
-    from beatdesk.audit.models import AuditEvent
 
     message_ids = [
         str(pk) for pk in visible_messages(user).filter(cases=case).values_list("pk", flat=True)

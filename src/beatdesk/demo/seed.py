@@ -10,7 +10,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from beatdesk.accounts.models import Area, Force, Role, Team, User
 from beatdesk.audit.actions import Category, record_system
+from beatdesk.inbox.models import ResponseTarget
+from beatdesk.live.demo import seed_live_event
+from beatdesk.monitoring.demo import seed_operation
 from beatdesk.networks.models import NetworkAccount, NetworkKind
+from beatdesk.publishing.models import ReplyTemplate
+from beatdesk.triage.models import RoutingRule
 
 DEMO_PASSWORD = "westmere-demo-2026"  # noqa: S105  (printed by the demo; demo only)
 
@@ -126,14 +131,10 @@ def seed() -> Force:
         TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
     _routing_rules(force, teams)
     _reply_templates(force)
-    from beatdesk.monitoring.demo import seed_operation
 
     seed_operation(force)
     if settings.DEMO:  # tests start without a live event's posts
-        from beatdesk.live.demo import seed_live_event
-
         seed_live_event(force)
-    from beatdesk.inbox.models import ResponseTarget
 
     for grade, minutes in [(1, 5), (2, 60), (3, 24 * 60), (4, 3 * 24 * 60)]:
         ResponseTarget.objects.create(force=force, grade=grade, minutes=minutes)
@@ -142,8 +143,6 @@ def seed() -> Force:
 
 
 def _routing_rules(force: Force, teams: dict[str, Team]) -> None:
-    from beatdesk.triage.models import RoutingRule
-
     desk = teams["digital-desk"]
     RoutingRule.objects.create(
         force=force, position=10, name="Emergencies to the digital desk", max_grade=1, team=desk
@@ -173,8 +172,6 @@ def _routing_rules(force: Force, teams: dict[str, Team]) -> None:
 
 
 def _reply_templates(force: Force) -> None:
-    from beatdesk.publishing.models import ReplyTemplate
-
     for name, text in [
         (
             "Report online or on 101",

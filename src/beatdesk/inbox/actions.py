@@ -22,12 +22,15 @@ from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
 from beatdesk.core.sql import insert_new, insert_returning, update_many
+from beatdesk.core.tasks import hand_on
 from beatdesk.core.text import decoded, exact_bytes, is_storable, storable
 from beatdesk.inbox.models import Conversation, InboundPayload, Message, ResponseTarget
+from beatdesk.inbox.tasks import process_message, process_messages
 from beatdesk.networks.base import Inbound, PayloadError
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.receiver import Received
 from beatdesk.networks.registry import UnknownNetwork, connector
+from beatdesk.publishing.models import Post
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -188,8 +191,6 @@ def _message(
 
 def _is_own(item: Inbound) -> bool:
     """Our own outgoing post coming back (webhooks echo them): never an inbound message."""
-    from beatdesk.publishing.models import Post
-
     return Post.objects.filter(account__kind=item.network, external_id=item.external_id).exists()
 
 
@@ -263,8 +264,6 @@ def _ingest(
 
 
 def _hand_on(message_id: int) -> None:
-    from beatdesk.inbox.tasks import hand_on, process_message
-
     hand_on(process_message, message_id)
 
 
@@ -322,8 +321,6 @@ def do_receive_many(
 
 def _enqueue_batch(ids: list[int]) -> Callable[[], None]:
     def enqueue() -> None:
-        from beatdesk.inbox.tasks import hand_on, process_messages
-
         hand_on(process_messages, ids)
 
     return enqueue
@@ -430,8 +427,6 @@ def _store_batch(
 
 
 def _own_ids(items: list[tuple[int, Inbound]]) -> set[tuple[str, str]]:
-    from beatdesk.publishing.models import Post
-
     ids = {it.external_id for _, it in items}
     return set(Post.objects.filter(external_id__in=ids).values_list("account__kind", "external_id"))
 

@@ -32,9 +32,12 @@ import numpy as np
 from django.db.models import Max, Min
 
 from beatdesk.core.models import WorkerBeat
-from beatdesk.inbox.actions import do_receive, do_receive_many
+from beatdesk.inbox import bench_worker
+from beatdesk.inbox.actions import do_receive
+from beatdesk.inbox.bench_ingest import ingest_timed
 from beatdesk.inbox.models import Message
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.triage.engine import read_many
 
 
 def generated(n: int) -> list[str]:
@@ -50,32 +53,6 @@ def generated(n: int) -> list[str]:
     return bodies
 
 
-def _ingest(
-    account: NetworkAccount,
-    bodies: list[str],
-    batch: int,
-    progress: Callable[[int], None],
-) -> tuple[list[int], dict[str, float]]:
-    """Store, dedupe, triage and route the bodies batch by batch, timing each stage."""
-    from beatdesk.triage.actions import do_triage
-
-    stages = {"store_dedupe_s": 0.0, "triage_route_s": 0.0}
-    ids: list[int] = []
-    for start in range(0, len(bodies), batch):
-        chunk = bodies[start : start + batch]
-        t0 = time.perf_counter()
-        results = do_receive_many(account, chunk, hand_on=False)
-        t1 = time.perf_counter()
-        stored = [r.message_id for r in results if r.status == "stored" and r.message_id]
-        do_triage(stored)
-        t2 = time.perf_counter()
-        stages["store_dedupe_s"] += t1 - t0
-        stages["triage_route_s"] += t2 - t1
-        ids.extend(stored)
-        progress(len(chunk))
-    return ids, stages
-
-
 def _in_parallel(
     account: NetworkAccount,
     bodies: list[str],
@@ -88,8 +65,6 @@ def _in_parallel(
     import multiprocessing
 
     from django.db import connections
-
-    from beatdesk.inbox import bench_worker
 
     connections.close_all()
     ctx = multiprocessing.get_context("spawn")  # the language detector's threads do not fork
@@ -160,8 +135,6 @@ def run(
     progress: Callable[[int], None] = lambda done: None,
     workers: int = 1,
 ) -> dict[str, Any]:
-    from beatdesk.triage.engine import read_many
-
     bodies = generated(n)
     if workers > 1:
         ids, stages, elapsed = _in_parallel(account, bodies, batch, workers, progress)
@@ -175,7 +148,7 @@ def run(
             progress(total)
 
         started = time.perf_counter()
-        ids, stages = _ingest(account, bodies, batch, step)
+        ids, stages = ingest_timed(account, bodies, batch, step)
         elapsed = time.perf_counter() - started
     latencies = _latencies_ms(ids)
     from django.db import connection

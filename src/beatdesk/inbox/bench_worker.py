@@ -20,9 +20,10 @@ def main(account_id: int, bodies: list[str], batch: int, ready: Any, start: Any,
         import django
 
         django.setup()
-        from beatdesk.inbox.bench import _ingest
-        from beatdesk.networks.models import NetworkAccount
-        from beatdesk.triage.engine import read_many
+        # local imports: a spawned process sets Django up before it touches the models
+        from beatdesk.inbox.bench_ingest import ingest_timed  # local import: after setup
+        from beatdesk.networks.models import NetworkAccount  # local import: after setup
+        from beatdesk.triage.engine import read_many  # local import: after setup
 
         read_many(["warm up the models"])  # loading the model files is not part of the path
         account = NetworkAccount.objects.get(pk=account_id)
@@ -33,7 +34,7 @@ def main(account_id: int, bodies: list[str], batch: int, ready: Any, start: Any,
     ready.wait()
     start.wait()
     try:
-        ids, stages = _ingest(account, bodies, batch, lambda k: done.put(("progress", k)))
+        ids, stages = ingest_timed(account, bodies, batch, lambda k: done.put(("progress", k)))
     except BaseException:
         done.put(("error", traceback.format_exc()))
         raise

@@ -17,6 +17,9 @@ from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
 from beatdesk.core.clock import now
 from beatdesk.inbox.models import BulkOperation, Message
+from beatdesk.publishing.models import Post, ReplyTemplate
+from beatdesk.publishing.replies import LIMITS, fill
+from beatdesk.publishing.tasks import send_post
 
 UNDO_WINDOW = dt.timedelta(minutes=10)
 FIELDS = ("state", "assignee_id", "outcome", "closed_at", "acknowledged_at")
@@ -131,10 +134,6 @@ def apply(
 def _reply_all(user: User, chosen: QuerySet[Message], template: object) -> None:
     """One reply per message, each filled in for its own author, sent in the background."""
     import uuid
-
-    from beatdesk.publishing.models import Post, ReplyTemplate
-    from beatdesk.publishing.replies import LIMITS, fill
-    from beatdesk.publishing.tasks import send_post
 
     assert isinstance(template, ReplyTemplate)
     posts = []

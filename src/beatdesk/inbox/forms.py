@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from beatdesk.accounts.models import Area
+from beatdesk.inbox.queries import QUEUES
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import network_choices
 from beatdesk.triage.models import ContactType, Grade
@@ -47,7 +48,6 @@ class InboxFilterForm(forms.Form):
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        from beatdesk.inbox.queries import QUEUES
 
         self.fields["queue"].choices = list(QUEUES.items())  # type: ignore[attr-defined]
         self.fields["account"].queryset = accounts  # type: ignore[attr-defined]

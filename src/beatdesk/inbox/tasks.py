@@ -2,63 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from django.db import DatabaseError
 from django_tasks import task
-from django_tasks.base import Task
 
-logger = logging.getLogger(__name__)
-
-
-def backend_errors() -> tuple[type[BaseException], ...]:
-    errors: tuple[type[BaseException], ...] = (DatabaseError, OSError)
-    try:
-        from redis.exceptions import RedisError
-    except ImportError:  # pragma: no cover - redis is only needed under RQ
-        return errors
-    return (*errors, RedisError)
-
-
-def hand_on(chosen: Task[Any, Any], *args: Any) -> bool:
-    """Enqueue `chosen` after a commit, without ever raising into the caller.
-
-    The one hand-over for every caller of the ingestion path (webhooks, poll, the
-    scheduler, replay, the sweeper). The task's queue gives its priority where the backend
-    keeps priorities (the database queue; core/queues.py). When the queue's backend (Redis,
-    or the database queue's table) is out, the error is logged and False returned. The messages stay
-    committed and unread, and the sweeper (operations/sweep.py) hands them on once the backend
-    is back.
-    """
-    from beatdesk.core.queues import PRIORITY
-
-    if chosen.get_backend().supports_priority and chosen.priority == 0:
-        chosen = chosen.using(priority=PRIORITY.get(chosen.queue_name, 0))
-    try:
-        chosen.enqueue(*args)
-    except backend_errors() as exc:
-        logger.warning(
-            "hand-over of %s failed (%s: %s); the sweeper hands it on when the queue is back",
-            chosen.module_path,
-            type(exc).__name__,
-            exc,
-        )
-        return False
-    return True
+from beatdesk.triage.actions import do_triage
 
 
 @task(queue_name="triage")
 def process_message(message_id: int) -> None:
     """After a message is stored: triage it (read, grade, route, alert)."""
-    from beatdesk.triage.actions import do_triage
-
     do_triage([message_id])
 
 
 @task(queue_name="triage")
 def process_messages(message_ids: list[int]) -> None:
     """The same for a batch, as bulk ingestion hands it on."""
-    from beatdesk.triage.actions import do_triage
-
     do_triage(message_ids)

@@ -14,20 +14,34 @@ from beatdesk.accounts.access import guard, refuse
 from beatdesk.accounts.models import Area, User
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record
+from beatdesk.cases.queries import visible_cases
+from beatdesk.core.clock import now
+from beatdesk.core.grades import Grade
 from beatdesk.core.redirects import safe_next
+from beatdesk.inbox import bulk as surge
+from beatdesk.inbox import work as w
 from beatdesk.inbox.actions import check_set_targets
 from beatdesk.inbox.forms import InboxFilterForm
-from beatdesk.inbox.models import Message
+from beatdesk.inbox.models import Message, ResponseTarget
 from beatdesk.inbox.queries import (
+    QUEUES,
     InboxFilter,
     access_message,
+    apply_filter,
     audit_list_view,
     inbox_page,
+    queue,
+    queue_counts,
     thread_of,
     visible_bulk_operations,
     visible_messages,
 )
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.publishing.models import ReplyTemplate
+from beatdesk.publishing.queries import promised_replies, replies_drafted
+from beatdesk.publishing.replies import LIMITS, fill
+from beatdesk.triage.actions import CORRECTING_ROLES
+from beatdesk.triage.models import ContactType
 
 
 def _filter(request: HttpRequest, user: User) -> tuple[InboxFilterForm, InboxFilter]:
@@ -68,10 +82,8 @@ def _rows_context(request: HttpRequest, user: User) -> dict[str, object]:
     request.session["inbox_shown"] = audit_list_view(
         user, page, flt, request.session.get("inbox_shown", "")
     )
-    from beatdesk.inbox.queries import QUEUES, queue_counts
 
     counts = queue_counts(user)
-    from beatdesk.core.clock import now
 
     return {
         "now": now(),
@@ -90,7 +102,6 @@ def index(request: HttpRequest) -> HttpResponse:
     context = _rows_context(request, user)
     context["staff"] = User.objects.filter(force=user.force, is_active=True).exclude(role="adviser")
     context["outcomes"] = Message.Outcome.choices
-    from beatdesk.publishing.models import ReplyTemplate
 
     context["reply_templates"] = ReplyTemplate.objects.filter(force=user.force)
     context["last_bulk"] = request.session.get("last_bulk")
@@ -106,8 +117,6 @@ def rows(request: HttpRequest) -> HttpResponse:
 
 def _conversation_cases(user: User, message: Message) -> list[object]:
     """Cases opened from any message of this conversation (not a profile of the person)."""
-    from beatdesk.cases.queries import visible_cases
-
     if message.conversation_id is None:
         return []
     return list(
@@ -119,9 +128,6 @@ def _conversation_cases(user: User, message: Message) -> list[object]:
 
 
 def _filled_templates(message: Message, user: User) -> list[dict[str, str]]:
-    from beatdesk.publishing.models import ReplyTemplate
-    from beatdesk.publishing.replies import fill
-
     filled = []
     for template in ReplyTemplate.objects.filter(force=message.account.force):
         try:
@@ -135,10 +141,6 @@ def _filled_templates(message: Message, user: User) -> list[dict[str, str]]:
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     message = access_message(user, pk, purpose="opened from the inbox")
-    from beatdesk.publishing.queries import replies_drafted
-    from beatdesk.publishing.replies import LIMITS
-    from beatdesk.triage.actions import CORRECTING_ROLES
-    from beatdesk.triage.models import ContactType, Grade
 
     drafted = replies_drafted(user, message)
 
@@ -172,9 +174,6 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def work(request: HttpRequest, pk: int) -> HttpResponse:
     """Claim, assign, snooze, close or reopen; the reason is shown when it cannot be done."""
     import datetime as dt
-
-    from beatdesk.core.clock import now
-    from beatdesk.inbox import work as w
 
     user: User = request.user  # type: ignore[assignment]
     guard(
@@ -231,9 +230,6 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
     from django.http import QueryDict
 
-    from beatdesk.inbox import bulk as surge
-    from beatdesk.inbox.queries import apply_filter, queue
-
     user: User = request.user  # type: ignore[assignment]
     back = safe_next(request, request.POST.get("next"), "/")
     query = QueryDict(urlsplit(back).query)
@@ -253,7 +249,6 @@ def bulk(request: HttpRequest) -> HttpResponse:
         pk=request.POST.get("assignee") or 0, force=user.force, is_active=True
     ).first()
     outcome = request.POST.get("outcome", "")
-    from beatdesk.publishing.models import ReplyTemplate
 
     template = ReplyTemplate.objects.filter(
         pk=request.POST.get("template") or 0, force=user.force
@@ -278,8 +273,6 @@ def bulk(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    from beatdesk.inbox import bulk as surge
-
     user: User = request.user  # type: ignore[assignment]
     guard(
         user,
@@ -303,11 +296,6 @@ def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
 def handover(request: HttpRequest) -> HttpResponse:
     """One printable page for the next shift: what is open, breached, in hand, and what
     was promised to whom (replies waiting to go), plus open cases."""
-    from beatdesk.cases.queries import visible_cases
-    from beatdesk.core.clock import now
-    from beatdesk.inbox.queries import queue, queue_counts
-    from beatdesk.publishing.queries import promised_replies
-
     user: User = request.user  # type: ignore[assignment]
     if not is_active_staff(user):
         refuse(user, "inbox.message", "handover", "the hand-over is for staff")
@@ -351,9 +339,6 @@ def handover(request: HttpRequest) -> HttpResponse:
 @login_required
 def targets(request: HttpRequest) -> HttpResponse:
     """The force's response targets per grade; supervisors and administrators set them."""
-    from beatdesk.core.grades import Grade
-    from beatdesk.inbox.models import ResponseTarget
-
     user: User = request.user  # type: ignore[assignment]
     if user.role not in ("supervisor", "administrator") or not is_active_staff(user):
         refuse(user, "inbox.responsetarget", "*", "only supervisors set response targets")

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from beatdesk.accounts.access import refuse
+from beatdesk.accounts.models import User
 from beatdesk.accounts.policy import MESSAGE_WRITERS, is_active_staff
 from beatdesk.audit.actions import Category, record, record_system
 from beatdesk.core.clock import now
@@ -166,8 +167,6 @@ def do_auto_assign(limit: int = 500) -> int:
     member of the message's team with the least in hand, never beyond their capacity —
     not blind round robin."""
     from django.db.models import Count, F, Q
-
-    from beatdesk.accounts.models import User
 
     people = list(
         User.objects.filter(is_active=True, on_shift=True, role__in=AUTO_ROLES)

@@ -31,9 +31,11 @@ from beatdesk.live.entries import (
 )
 from beatdesk.live.models import LiveEntry, LiveEvent
 from beatdesk.live.queries import MANAGERS, access_event, token_digest
+from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import kinds
 from beatdesk.publishing.checks import LIMITS, count_characters
 from beatdesk.publishing.models import Post
+from beatdesk.publishing.tasks import send_due_posts
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import Force, User
@@ -65,8 +67,6 @@ def _record(actor: User | None, category: str, action: str, obj: object, **kw: o
 
 def event_accounts(force: Force) -> QuerySet[NetworkAccount]:
     """The force's accounts a live stream may post from."""
-    from beatdesk.networks.models import NetworkAccount
-
     return NetworkAccount.objects.filter(
         force=force, is_active=True, kind__in=kinds("starts_posts")
     )
@@ -342,7 +342,6 @@ def check_approve(user: User, event_id: int, entry_ids: Sequence[int]) -> int:
                 event,
                 justification=f"entries {', '.join(map(str, numbers))}"[:500],
             )
-            from beatdesk.publishing.tasks import send_due_posts
 
             transaction.on_commit(send_due_posts)
     return approved

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from beatdesk.accounts.models import Area
 from beatdesk.core.text import storable, unstorable_in
 from beatdesk.live.models import LiveEvent
 from beatdesk.live.redaction import redact_location, redact_text
@@ -217,8 +218,6 @@ def redact_entry(entry: EntryIn, places: Sequence[str]) -> Redacted:
 
 def force_places(event: LiveEvent) -> list[str]:
     """The force's neighbourhoods and their place names, which are never people's names."""
-    from beatdesk.accounts.models import Area
-
     places: set[str] = set()
     for name, names in Area.objects.filter(force_id=event.force_id).values_list(
         "name", "place_names"

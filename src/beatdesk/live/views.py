@@ -19,8 +19,10 @@ from beatdesk.accounts.models import User
 from beatdesk.core.clock import now
 from beatdesk.live import actions, queries
 from beatdesk.live.entries import LONDON, EntryError, read_entry
+from beatdesk.live.importing import LogError, read_log
 from beatdesk.live.models import LiveEntry, LiveEvent
 from beatdesk.networks.base import PayloadError, read_json
+from beatdesk.publishing.checks import run_checks
 from beatdesk.publishing.models import Post
 
 APPROVAL_PAGE = 50
@@ -130,8 +132,6 @@ def approvals(request: HttpRequest, event_id: int) -> HttpResponse:
 def _findings(text: str, kinds: list[str], event: LiveEvent) -> list[Any]:
     """What the publishing checks still see in a redacted entry (the hashtag is the event's and
     the length already fits, so those checks are left out)."""
-    from beatdesk.publishing.checks import run_checks
-
     force = event.force
     found = run_checks(
         text,
@@ -208,8 +208,6 @@ def new_token(request: HttpRequest, event_id: int) -> HttpResponse:
 def upload(request: HttpRequest, event_id: int) -> HttpResponse:
     """Import an incident log (CSV) from the event page, as `beatdesk live import` does."""
     import io
-
-    from beatdesk.live.importing import LogError, read_log
 
     user = _user(request)
     event = queries.access_event(user, event_id, manage=True)

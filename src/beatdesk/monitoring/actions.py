@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from beatdesk.accounts.access import refuse
 from beatdesk.accounts.models import User
 from beatdesk.audit.actions import Category, record, record_system
+from beatdesk.cases.queries import access_case
 from beatdesk.core.clock import now
 from beatdesk.core.digest import sha256_hex
 from beatdesk.monitoring.models import Operation, Watch, WatchPost
@@ -398,8 +399,6 @@ def _new_ids(watch: Watch, fresh: list[CollectedPost], known: set[tuple[str, str
 
 def check_hold_posts(user: User, watch: Watch, post_ids: list[int], case: Case) -> int:
     """Keep collected posts past the operation's retention because a case needs them (CPIA)."""
-    from beatdesk.cases.queries import access_case
-
     if not may_propose(user) or watch.operation.force_id != user.force_id:
         refuse(user, "monitoring.watch", watch.pk, "analysts and advisers do not hold evidence")
     case = access_case(user, case.pk, purpose=f"holding posts collected by watch {watch.name}")

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 
 from beatdesk.accounts.models import Force, User
 from beatdesk.core.clock import now
+from beatdesk.monitoring.rules import watch_problems
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import network_choices
 
@@ -120,8 +121,6 @@ class Watch(models.Model):
 
     def clean(self) -> None:
         """The rules every watch keeps, whoever saves it (see monitoring.rules)."""
-        from beatdesk.monitoring.rules import watch_problems
-
         problems = watch_problems(
             network=self.network,
             kind=self.kind,

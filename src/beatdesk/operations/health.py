@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import connection
 
 from beatdesk.core.clock import now
+from beatdesk.operations.scheduler import holder
+from beatdesk.operations.sweep import live_workers
 
 Check = tuple[bool, str]
 
@@ -33,15 +35,11 @@ def redis() -> Check:
 
 
 def workers() -> Check:
-    from beatdesk.operations.sweep import live_workers
-
     alive = live_workers().count()
     return alive > 0, f"{alive} live" if alive else "no worker is running"
 
 
 def scheduler() -> Check:
-    from beatdesk.operations.scheduler import holder
-
     lease = holder()
     if lease is None:
         return False, "no scheduler has run"

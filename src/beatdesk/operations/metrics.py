@@ -23,14 +23,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from beatdesk.inbox.models import Escalation, Message
+from beatdesk.operations.status import background_work
+from beatdesk.operations.sweep import backlog, live_workers
+from beatdesk.triage.models import Alert
+
 
 class DeskCollector(Collector):
     def collect(self) -> Iterator[Metric]:
-        from beatdesk.inbox.models import Escalation, Message
-        from beatdesk.operations.status import background_work
-        from beatdesk.operations.sweep import backlog, live_workers
-        from beatdesk.triage.models import Alert
-
         stored = CounterMetricFamily(
             "beatdesk_messages_stored", "Messages stored, by network", labels=["network"]
         )

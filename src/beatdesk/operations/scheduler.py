@@ -45,9 +45,18 @@ from django.db import DatabaseError, IntegrityError, close_old_connections, tran
 from django.db.models import F, Q
 from django_tasks import task
 
+from beatdesk.audit.checkpoint import write_checkpoint
 from beatdesk.core.clock import now
 from beatdesk.core.models import PeriodicRun, SchedulerLease
-from beatdesk.inbox.tasks import hand_on
+from beatdesk.core.tasks import hand_on
+from beatdesk.inbox.work import do_auto_assign, do_escalate_breaches, wake_snoozed
+from beatdesk.live.reach import take_snapshots
+from beatdesk.monitoring.actions import purge_expired_operations
+from beatdesk.monitoring.collect import collect_due_watches
+from beatdesk.networks.actions import do_fetch, fetchable_accounts
+from beatdesk.publishing.actions import do_remind_due_appeals
+from beatdesk.publishing.delivery import recover_stuck_posts
+from beatdesk.publishing.tasks import send_due_posts
 
 logger = logging.getLogger(__name__)
 
@@ -55,50 +64,34 @@ LEASE = "scheduler"
 
 
 def _wake_snoozed() -> str:
-    from beatdesk.inbox.work import wake_snoozed
-
     return f"{wake_snoozed()} woken"
 
 
 def _escalate() -> str:
-    from beatdesk.inbox.work import do_escalate_breaches
-
     return f"{do_escalate_breaches()} escalated"
 
 
 def _auto_assign() -> str:
-    from beatdesk.inbox.work import do_auto_assign
-
     return f"{do_auto_assign()} assigned"
 
 
 def _recover_posts() -> str:
-    from beatdesk.publishing.delivery import recover_stuck_posts
-
     return f"{recover_stuck_posts()} recovered"
 
 
 def _appeal_reminders() -> str:
-    from beatdesk.publishing.actions import do_remind_due_appeals
-
     return f"{do_remind_due_appeals()} reminded"
 
 
 def _scheduled_posts() -> str:
-    from beatdesk.publishing.tasks import send_due_posts
-
     return f"{send_due_posts()} handed to send"
 
 
 def _reach() -> str:
-    from beatdesk.live.reach import take_snapshots
-
     return f"{take_snapshots()} snapshots"
 
 
 def _fetch_accounts() -> str:
-    from beatdesk.networks.actions import do_fetch, fetchable_accounts
-
     lines = []
     for account in fetchable_accounts():
         outcome = do_fetch(account)
@@ -112,8 +105,6 @@ def _fetch_accounts() -> str:
 
 
 def _collect_watches() -> str:
-    from beatdesk.monitoring.collect import collect_due_watches
-
     return "\n".join(
         f"watch {w.watch}: {w.status}, {w.stored} new" + (f" ({w.detail})" if w.detail else "")
         for w in collect_due_watches()
@@ -122,14 +113,10 @@ def _collect_watches() -> str:
 
 
 def _purge() -> str:
-    from beatdesk.monitoring.actions import purge_expired_operations
-
     return f"{len(purge_expired_operations())} operations purged"
 
 
 def _checkpoint() -> str:
-    from beatdesk.audit.checkpoint import write_checkpoint
-
     cp = write_checkpoint()
     return f"checkpoint at {cp.sequence}" if cp else "no audit events yet"
 

@@ -8,6 +8,7 @@ from django_tasks_db.models import DBTaskResult
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.cases.models import Case
+from beatdesk.core.queues import QUEUES
 from beatdesk.inbox.models import Conversation, InboundPayload, Message
 from beatdesk.monitoring.models import UnreadableItem
 from beatdesk.operations.sweep import backlog
@@ -33,8 +34,6 @@ def rq_queues() -> dict[str, dict[str, int]]:
 
 def database_queues() -> dict[str, dict[str, int]]:
     """The database queue, by queue name: tasks ready, running and failed."""
-    from beatdesk.core.queues import QUEUES
-
     found: dict[str, dict[str, int]] = {q: {"ready": 0, "running": 0, "failed": 0} for q in QUEUES}
     for queue, status, n in (
         DBTaskResult.objects.filter(status__in=["READY", "RUNNING", "FAILED"])

@@ -42,9 +42,10 @@ from django_tasks_db.models import DBTaskResult
 from beatdesk.audit.actions import Category, id_range, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.models import WorkerBeat
+from beatdesk.core.tasks import backend_errors, hand_on
 from beatdesk.inbox.actions import do_read_stranded
 from beatdesk.inbox.models import InboundPayload, Message
-from beatdesk.inbox.tasks import backend_errors, hand_on, process_messages
+from beatdesk.inbox.tasks import process_messages
 from beatdesk.monitoring.models import WatchPost
 from beatdesk.stories.models import StoryMember
 from beatdesk.stories.tasks import recluster_messages, recluster_watch_posts

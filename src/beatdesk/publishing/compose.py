@@ -14,6 +14,8 @@ from beatdesk.accounts.models import Role
 from beatdesk.accounts.policy import is_active_staff
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import kinds
+from beatdesk.publishing.checks import LIMITS, Media, count_characters, run_checks
+from beatdesk.publishing.threads import split_thread
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -64,8 +66,6 @@ class Variant:
 
     @property
     def parts_with_lengths(self) -> list[tuple[str, int]]:
-        from beatdesk.publishing.checks import count_characters
-
         return [(p, count_characters(p, self.account.kind)) for p in self.parts]
 
 
@@ -76,8 +76,6 @@ def _names(lines: str | None) -> list[str]:
 def findings_for(
     text: str, accounts: list[NetworkAccount], kind: str, force: Any, media: Iterable[Any] = ()
 ) -> list[Any]:
-    from beatdesk.publishing.checks import Media, run_checks
-
     return run_checks(
         text,
         networks=sorted({a.kind for a in accounts}),
@@ -100,9 +98,6 @@ def variants_for(
 ) -> list[Variant]:
     """Each account's variant (its network's own text if one was written), split into a
     thread when asked and the network has threads, with the checks run on every part."""
-    from beatdesk.publishing.checks import LIMITS
-    from beatdesk.publishing.threads import split_thread
-
     out = []
     for account in accounts:
         body = ((variants or {}).get(account.kind) or text).strip()

@@ -26,6 +26,7 @@ from beatdesk.networks.base import LostSend, NetworkRefused, TransientError
 from beatdesk.networks.registry import connector
 from beatdesk.publishing.models import Post
 from beatdesk.publishing.sender import post_options, record_sent
+from beatdesk.publishing.tasks import send_post
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import Force
@@ -102,8 +103,6 @@ def _claimed(post: Post) -> QuerySet[Post]:
 
 def _resend(post: Post, why: str) -> Recovered:
     if _claimed(post).update(status=Post.Status.SCHEDULED, error=""):
-        from beatdesk.publishing.tasks import send_post
-
         send_post.enqueue(post.pk)
     return Recovered(post.pk, post.account.kind, "resent", why)
 

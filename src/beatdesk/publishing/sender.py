@@ -117,7 +117,6 @@ def do_send(post: Post) -> Post:
         )
         post.refresh_from_db()
         record_sent(post)
-        _next_part_later(post)
     return post
 
 
@@ -127,12 +126,3 @@ def _arrived_before(post: Post, network: Network, options: PostOptions) -> str:
     if post.status != Post.Status.FAILED:
         return ""
     return network.sent_before(post.account, options)
-
-
-def _next_part_later(post: Post) -> None:
-    following = Post.objects.filter(previous_part=post, status=Post.Status.SCHEDULED).first()
-    if following is not None:
-        from beatdesk.publishing.tasks import send_post
-
-        pk = following.pk
-        transaction.on_commit(lambda: send_post.enqueue(pk))

@@ -4,23 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
 from django_tasks import task
+
+from beatdesk.core.clock import now
+from beatdesk.publishing.models import Post
+from beatdesk.publishing.sender import SendRefused, do_send
 
 
 @task()
 def send_post(post_id: int) -> None:
-    from beatdesk.publishing.models import Post
-    from beatdesk.publishing.sender import SendRefused, do_send
-
     post = Post.objects.select_related("account", "in_reply_to", "force").filter(pk=post_id).first()
     if post is None:
         return
     if post.in_reply_to_id is None and post.force.publishing_paused:
         return  # stays scheduled: it goes when the emergency stop is lifted
+    was_sent = post.status == Post.Status.SENT
     try:
         do_send(post)
     except SendRefused as exc:
         Post.objects.filter(pk=post_id).update(status=Post.Status.FAILED, error=str(exc)[:500])
+        return
+    if post.status == Post.Status.SENT and not was_sent:
+        _next_part_later(post)
+
+
+def _next_part_later(post: Post) -> None:
+    """A thread's next part goes as soon as the part it answers is out (after the commit)."""
+    following = Post.objects.filter(previous_part=post, status=Post.Status.SCHEDULED).first()
+    if following is not None:
+        pk = following.pk
+        transaction.on_commit(lambda: send_post.enqueue(pk))
 
 
 # A send handed to the workers is not handed over again for this long, unless it is lost.
@@ -32,9 +46,6 @@ def send_due_posts() -> int:
     poll or the demo). A send still queued ten minutes on is handed over again: the
     sender's claim makes sure the post goes out only once."""
     from django.db.models import Q
-
-    from beatdesk.core.clock import now
-    from beatdesk.publishing.models import Post
 
     moment = now()
     due = list(

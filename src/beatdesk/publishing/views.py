@@ -18,7 +18,9 @@ from beatdesk.accounts.models import User
 from beatdesk.networks.registry import kinds
 from beatdesk.publishing import actions
 from beatdesk.publishing.approvals import APPROVERS
+from beatdesk.publishing.compose import OVERRIDERS, Image, usable_accounts, variants_for
 from beatdesk.publishing.models import Post
+from beatdesk.publishing.post_types import post_templates
 from beatdesk.publishing.queries import (
     appeals_due,
     audit_post_list,
@@ -77,9 +79,6 @@ def retry(request: HttpRequest, post_id: int) -> HttpResponse:
 
 
 def _compose_context(user: User, request: HttpRequest) -> dict[str, object]:
-    from beatdesk.publishing.compose import OVERRIDERS, usable_accounts
-    from beatdesk.publishing.post_types import post_templates
-
     return {
         "accounts": usable_accounts(user).select_related("owning_team"),
         "kinds": [c for c in Post.Kind.choices if c[0] != Post.Kind.REPLY],
@@ -110,8 +109,6 @@ def _images(request: HttpRequest) -> tuple[list[Any], dict[int, dict[str, str]]]
     A file input cannot be refilled by the page, so an image chosen before "Check" comes
     back as a hidden field (its bytes, base64) until it is saved or replaced. Nothing is
     stored on the server before the post is saved."""
-    from beatdesk.publishing.compose import Image
-
     images: list[Any] = []
     slots: dict[int, dict[str, str]] = {}
     for n in IMAGE_SLOTS:
@@ -132,8 +129,6 @@ def _images(request: HttpRequest) -> tuple[list[Any], dict[int, dict[str, str]]]
 
 
 def _kept(value: str, alt: str) -> Any:
-    from beatdesk.publishing.compose import Image
-
     filename, _, rest = value.partition("|")
     content_type, _, data = rest.partition("|")
     if not (filename and data):
@@ -158,8 +153,6 @@ def compose(request: HttpRequest) -> HttpResponse:
     """Write once; preview, edit and check a variant per network; then save, submit, schedule
     or publish."""
     from django.shortcuts import render
-
-    from beatdesk.publishing.compose import usable_accounts, variants_for
 
     user: User = request.user  # type: ignore[assignment]
     check_publishing_page(user, "compose")
@@ -232,8 +225,6 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
     from django.shortcuts import render
     from django.utils import timezone
-
-    from beatdesk.publishing.compose import OVERRIDERS
 
     user: User = request.user  # type: ignore[assignment]
     check_publishing_page(user, "calendar")

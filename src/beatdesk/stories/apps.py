@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from beatdesk.monitoring.signals import posts_collected
+
 
 class StoriesConfig(AppConfig):
     name = "beatdesk.stories"
@@ -8,9 +10,8 @@ class StoriesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
-        from beatdesk.monitoring.signals import posts_collected
-        from beatdesk.stories import ingest
-        from beatdesk.stories.models import StoryMember
+        from beatdesk.stories import ingest  # local import: ready() signal wiring
+        from beatdesk.stories.models import StoryMember  # local import: ready() signal wiring
 
         posts_collected.connect(ingest.on_posts_collected, dispatch_uid="stories.collected")
         post_delete.connect(

@@ -35,6 +35,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from beatdesk.triage import signals
+from beatdesk.triage.bundle import active_bundle
+
 if TYPE_CHECKING:
     from beatdesk.triage.bundle import Bundle
 
@@ -394,9 +397,6 @@ def rumour_signal(texts: list[str], bundle: Bundle | None = None) -> list[tuple[
     """The triage rumour signal for posts that have not been through triage (watch posts):
     the PHEME-trained head weighted by the cue words, exactly as triage scores messages.
     bundle: the model to read with (`monitor eval --model`); the active one by default."""
-    from beatdesk.triage import signals
-    from beatdesk.triage.bundle import active_bundle
-
     if not texts:
         return []
     bundle = bundle or active_bundle()

@@ -23,11 +23,16 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from beatdesk.accounts.models import Force
 from beatdesk.audit.actions import Category, id_range, record_system
 from beatdesk.core.clock import now
 from beatdesk.core.sql import insert_many, update_many
+from beatdesk.monitoring.models import Operation, WatchPost
+from beatdesk.stories import spikes
 from beatdesk.stories.engine import Assignment, Post, StoryEngine, StoryState, rumour_signal
 from beatdesk.stories.models import Story, StoryMember
+from beatdesk.triage import signals
+from beatdesk.triage.models import Triage
 
 if TYPE_CHECKING:
     from beatdesk.monitoring.models import Operation, WatchPost
@@ -191,9 +196,6 @@ def _lock_scope(force_id: int, operation_id: int | None) -> None:
     The lock is FOR NO KEY UPDATE: it excludes other clusterers but not the FOR KEY SHARE
     locks that inserting a row referencing the force takes. A plain FOR UPDATE deadlocked
     two workers that had each inserted triage rows for the force before clustering."""
-    from beatdesk.accounts.models import Force
-    from beatdesk.monitoring.models import Operation
-
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("stories are clustered inside a transaction")
     scope = (
@@ -253,8 +255,6 @@ def _quietly(what: str, work: Callable[[], object], *, quietly: bool = True) -> 
 def cluster_triaged(triages: Iterable[Triage], *, quietly: bool = True) -> None:
     """Put freshly triaged inbox messages into the force's stories (never raises unless
     quietly=False, as the sweeper's retry asks)."""
-    from beatdesk.triage import signals
-
     by_force: dict[int, list[Post]] = defaultdict(list)
     for t in triages:
         m = t.message
@@ -284,8 +284,6 @@ def cluster_triaged(triages: Iterable[Triage], *, quietly: bool = True) -> None:
 def cluster_messages(message_ids: list[int]) -> None:
     """Cluster triaged messages whose clustering failed (the sweeper's retry): raises on
     failure, so the task fails and is tried again later."""
-    from beatdesk.triage.models import Triage
-
     triages = list(
         Triage.objects.filter(message_id__in=message_ids)
         .select_related("message__account")
@@ -303,8 +301,6 @@ def _cluster_and_count(
 ) -> None:
     """One transaction: the posts join stories and are counted for spikes together, so a
     failure in either leaves them unclustered and uncounted, and a retry does both once."""
-    from beatdesk.stories import spikes
-
     done = {a.post.key for a in do_cluster(operation.force_id, operation.pk, batch, member)}
     joined = [wp for wp in posts if wp.pk in done]
     if joined:
@@ -314,8 +310,6 @@ def _cluster_and_count(
 def cluster_watch_posts(watch_post_ids: list[int], *, quietly: bool = True) -> None:
     """Put collected watch posts into their operation's stories, count their volume and look
     for spikes (never raises unless quietly=False)."""
-    from beatdesk.monitoring.models import WatchPost
-
     posts = list(WatchPost.objects.filter(pk__in=watch_post_ids).select_related("watch__operation"))
     signal = rumour_signal([p.text for p in posts])
     by_operation: dict[int, list[Post]] = defaultdict(list)

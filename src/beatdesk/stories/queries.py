@@ -17,7 +17,10 @@ from django.db.models import Count, Q, QuerySet
 from beatdesk.accounts.access import hide, refuse
 from beatdesk.accounts.policy import reads_force_wide
 from beatdesk.audit.actions import Category, record
+from beatdesk.core.clock import now
 from beatdesk.core.digest import digest_of
+from beatdesk.live.reach import reach_series as post_reach
+from beatdesk.monitoring.models import Operation, WatchPost
 from beatdesk.stories.models import Rumour, Spike, Story, StoryMember, VolumeBucket
 from beatdesk.stories.spikes import BUCKET, bucket_of
 
@@ -172,8 +175,6 @@ def spread_series(story: Story | None) -> list[list[float]]:
 def reach_series(rumour: Rumour) -> list[list[float]]:
     """[[unix time, reach], …] of the rebuttal (see live.reach.reach_series); 0 when it was
     sent, before any snapshot."""
-    from beatdesk.live.reach import reach_series as post_reach
-
     post = rumour.rebuttal
     if post is None:
         return []
@@ -185,8 +186,6 @@ def reach_series(rumour: Rumour) -> list[list[float]]:
 def access_board(user: User, operation_id: int, *, audit: bool = True) -> Operation:
     """An operation, for its board: audited as a consultation with its watches' purposes
     (the live updates call `audit_board` when what they show has changed)."""
-    from beatdesk.monitoring.models import Operation
-
     check_reader(user, "monitoring.operation", operation_id)
     operation = Operation.objects.filter(pk=operation_id, force=user.force).first()
     if operation is None:
@@ -227,8 +226,6 @@ def board_digest(context: dict[str, Any]) -> tuple[str, list[Any]]:
 
 def board(operation: Operation) -> dict[str, Any]:
     """Everything the operation board shows, as of the newest post collected."""
-    from beatdesk.monitoring.models import WatchPost
-
     posts = WatchPost.objects.filter(watch__operation=operation)
     newest = posts.order_by("-posted_at").values_list("posted_at", flat=True).first()
     at = newest or operation.created_at
@@ -276,8 +273,6 @@ def board(operation: Operation) -> dict[str, Any]:
 
 def recent_spikes(user: User, hours: int = 2) -> list[Spike]:
     """Spikes detected in the last hours on the user's force's operations (for the bar)."""
-    from beatdesk.core.clock import now
-
     if not reads_force_wide(user) or user.force_id is None:
         return []
     return list(

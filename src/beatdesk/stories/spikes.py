@@ -30,9 +30,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 
+from beatdesk.audit import chain
 from beatdesk.audit.actions import Category, record_system
 from beatdesk.core.clock import now
-from beatdesk.monitoring.models import Watch
+from beatdesk.monitoring.models import Watch, WatchPost
 from beatdesk.stories.engine import hashtags
 from beatdesk.stories.models import Spike, VolumeBucket
 
@@ -157,8 +158,6 @@ def score(operation: Operation, key: str, start: dt.datetime) -> tuple[int, floa
 
 
 def _posts_of(operation: Operation, key: str, start: dt.datetime) -> list[int]:
-    from beatdesk.monitoring.models import WatchPost
-
     posts = WatchPost.objects.filter(
         watch__operation=operation, posted_at__gte=start, posted_at__lt=start + BUCKET
     )
@@ -296,8 +295,6 @@ def alert(spike_id: int) -> None:
 
 def _disclosed(spike: Spike, recipient: str) -> None:
     with transaction.atomic():
-        from beatdesk.audit import chain
-
         chain.append(
             actor_id=None,
             actor_label="system:spikes",

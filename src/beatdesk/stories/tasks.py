@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from beatdesk.stories.ingest import cluster_messages, cluster_watch_posts
+
 
 @task()
 def recluster_messages(message_ids: list[int]) -> None:
     """Triaged inbox messages that are in no story yet."""
-    from beatdesk.stories.ingest import cluster_messages
-
     cluster_messages(message_ids)
 
 
 @task()
 def recluster_watch_posts(watch_post_ids: list[int]) -> None:
     """Collected watch posts that are in no story yet: clustered and counted for spikes."""
-    from beatdesk.stories.ingest import cluster_watch_posts
-
     cluster_watch_posts(watch_post_ids, quietly=False)

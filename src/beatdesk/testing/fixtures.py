@@ -18,6 +18,7 @@ from beatdesk.demo.seed import seed
 from beatdesk.inbox.actions import Received, do_receive
 from beatdesk.inbox.models import Message
 from beatdesk.networks.models import NetworkAccount
+from beatdesk.triage.actions import do_triage
 
 
 @pytest.fixture(autouse=True)
@@ -78,8 +79,6 @@ def deliver(force: Force) -> Callable[..., Received]:
 
 def route(message_id: int | None) -> Message:
     """Run the triage step on one stored message, as the worker would, and return it."""
-    from beatdesk.triage.actions import do_triage
-
     assert message_id is not None
     do_triage([message_id])
     return Message.objects.select_related("team", "area", "triage").get(pk=message_id)

@@ -16,6 +16,12 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from beatdesk.networks.email.inbound import delivery
+from beatdesk.networks.facebook.webhook import split_events as meta_split
+from beatdesk.networks.rss.inbound import entry_record
+from beatdesk.networks.x.inbound import _page_bodies
+from beatdesk.networks.x.webhook import split_events as x_split
+
 settings.register_profile(
     "beatdesk",
     max_examples=60,
@@ -157,12 +163,6 @@ def documented_payloads() -> dict[str, list[Any]]:
     fixtures by the connectors' own splitting and fetching code."""
     import feedparser
 
-    from beatdesk.networks.email.inbound import delivery
-    from beatdesk.networks.facebook.webhook import split_events as meta_split
-    from beatdesk.networks.rss.inbound import entry_record
-    from beatdesk.networks.x.inbound import _page_bodies
-    from beatdesk.networks.x.webhook import split_events as x_split
-
     def split(fn: Any, *names: str) -> list[Any]:
         return [json.loads(b) for n in names for b in fn((NETWORKS / n).read_bytes())]
 
@@ -227,8 +227,6 @@ def documented_payloads() -> dict[str, list[Any]]:
 @st.composite
 def hostile_email(draw: st.DrawFn) -> bytes:
     """An email delivery whose message bytes are broken (bad bytes, NULs, cut short)."""
-    from beatdesk.networks.email.inbound import delivery
-
     raw = (NETWORKS / "email" / "fixtures" / "resident_plain.eml").read_bytes()
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         at = draw(st.integers(min_value=0, max_value=len(raw)))

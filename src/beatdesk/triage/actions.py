@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 
 from beatdesk.accounts.access import guard, refuse
 from beatdesk.accounts.models import Area, Force, Role, Team
@@ -16,15 +17,17 @@ from beatdesk.accounts.policy import is_active_staff
 from beatdesk.audit.actions import Category, id_range, record, record_system, record_system_each
 from beatdesk.core.clock import now
 from beatdesk.core.sql import insert_many, update_many
-from beatdesk.inbox.models import Message
+from beatdesk.inbox.models import Message, ResponseTarget
 from beatdesk.inbox.queries import visible_messages
 from beatdesk.networks.models import NetworkAccount
 from beatdesk.networks.registry import known
 from beatdesk.publishing.models import Post
 from beatdesk.stories.ingest import cluster_triaged
 from beatdesk.triage import engine, routing
+from beatdesk.triage.bundle import active_bundle
+from beatdesk.triage.features import FeatureSet
 from beatdesk.triage.models import Alert, ContactType, Grade, RoutingRule, Triage, TriageCorrection
-from beatdesk.triage.tasks import enqueue_reread_abuse
+from beatdesk.triage.profanity import AbuseStack, offensive_proba
 
 if TYPE_CHECKING:
     from beatdesk.accounts.models import User
@@ -32,6 +35,10 @@ if TYPE_CHECKING:
 
 CORRECTING_ROLES = frozenset({Role.DESK_OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
 RULE_EDITORS = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
+
+# Sent after the commit with `message_ids`, the fresh readings the fast abuse model was unsure
+# of; triage.tasks (connected in TriageConfig.ready) hands them to the stronger model's queue.
+abuse_unsure = Signal()
 
 
 def _routing_context(
@@ -73,7 +80,6 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
         int, tuple[list[routing.CompiledRule], list[routing.AreaMatcher], Team | None]
     ] = {}
     at = now()
-    from beatdesk.inbox.models import ResponseTarget
 
     targets = {
         (t.force_id, t.grade): t.minutes
@@ -175,7 +181,7 @@ def do_triage(message_ids: list[int]) -> list[Triage]:
     cluster_triaged(fresh)  # stories; never raises, never holds up the messages
     reread = [pk for pk in unsure if pk in fresh_ids]
     if reread:
-        transaction.on_commit(partial(enqueue_reread_abuse, reread))
+        transaction.on_commit(partial(abuse_unsure.send, sender=Triage, message_ids=reread))
     return fresh
 
 
@@ -184,10 +190,6 @@ def do_reread_abuse(message_ids: list[int]) -> list[Triage]:
 
     Safe to run twice (read ones are skipped); a staff correction is never overwritten.
     """
-    from beatdesk.triage.bundle import active_bundle
-    from beatdesk.triage.features import FeatureSet
-    from beatdesk.triage.profanity import AbuseStack, offensive_proba
-
     triages = list(
         Triage.objects.filter(
             message_id__in=message_ids, abuse_reread_at__isnull=True, corrected=False

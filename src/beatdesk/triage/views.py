@@ -14,7 +14,7 @@ from beatdesk.accounts.access import check_visible, guard, refuse
 from beatdesk.accounts.models import User
 from beatdesk.accounts.policy import is_active_staff, reads_force_wide
 from beatdesk.audit.actions import Category, record
-from beatdesk.inbox.queries import visible_messages
+from beatdesk.inbox.queries import queue, visible_messages
 from beatdesk.triage.actions import (
     CORRECTING_ROLES,
     RULE_EDITORS,
@@ -40,8 +40,6 @@ def alerts(request: HttpRequest) -> HttpResponse:
     _audit_alerts_shown(request, user, found)
     missed = 0
     if user.role in ("supervisor", "administrator"):
-        from beatdesk.inbox.queries import queue
-
         missed = queue(user, "breached").count()
     return render(request, "triage/_alerts.html", {"alerts": found, "more": more, "missed": missed})
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django_tasks_db.models import DBTaskResult
 
-from beatdesk.inbox.tasks import hand_on, process_messages
+from beatdesk.core.tasks import hand_on
+from beatdesk.inbox.tasks import process_messages
 from beatdesk.triage.tasks import enqueue_reread_abuse
 
 

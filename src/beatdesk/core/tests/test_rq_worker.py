@@ -122,7 +122,8 @@ def test_rq_jobs_carry_retries_so_a_failed_or_abandoned_job_runs_again(tmp_path,
             "-c",
             "import django_rq;"
             "from rq.job import Job;"
-            "from beatdesk.inbox.tasks import hand_on, process_messages;"
+            "from beatdesk.core.tasks import hand_on;"
+            "from beatdesk.inbox.tasks import process_messages;"
             "hand_on(process_messages, [1]);"
             "q = django_rq.get_queue('triage');"
             "[job] = Job.fetch_many(q.get_job_ids(), connection=q.connection);"

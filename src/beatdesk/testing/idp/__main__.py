@@ -31,7 +31,7 @@ def main(config_path: str) -> None:
     from oidc_provider.models import Client, ResponseType
     from waitress import serve
 
-    from beatdesk.testing.idp.hooks import MFA_GROUP
+    from beatdesk.testing.idp.hooks import MFA_GROUP  # local import: after django.setup()
 
     call_command("migrate", verbosity=0)
     call_command("creatersakey", stdout=open(os.devnull, "w"))  # noqa: SIM115

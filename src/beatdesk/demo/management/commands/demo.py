@@ -23,6 +23,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from beatdesk.accounts.models import Role
 from beatdesk.demo.seed import DEMO_PASSWORD, USERS
+from beatdesk.inbox.work import do_auto_assign, do_escalate_breaches, wake_snoozed
+from beatdesk.monitoring.models import Operation
+from beatdesk.networks.replay.client import read_file
+from beatdesk.publishing.tasks import send_due_posts
 
 SCENARIO = "scenario.jsonl"
 DAY_IN_TEN_MINUTES = 24 * 60 / 10
@@ -41,8 +45,6 @@ def carnival_path() -> Path:
 def carnival_delay(speed: float) -> float:
     """Seconds after the scenario starts at which the carnival's first post is due, so both
     replays keep the same clock of the day."""
-    from beatdesk.networks.replay.client import read_file
-
     first = read_file(carnival_path())[0].created_at
     day_starts = read_file(scenario_path())[0].created_at
     if first is None or day_starts is None:
@@ -150,16 +152,12 @@ class Command(BaseCommand):
                     carnival_due = None
                 if time.monotonic() >= next_checkpoint:
                     call_command("audit", "checkpoint", stdout=open(os.devnull, "w"))  # noqa: SIM115
-                    from beatdesk.inbox.work import wake_snoozed
 
                     wake_snoozed()
-                    from beatdesk.inbox.work import do_escalate_breaches
 
                     do_escalate_breaches()
-                    from beatdesk.inbox.work import do_auto_assign
 
                     do_auto_assign()
-                    from beatdesk.publishing.tasks import send_due_posts
 
                     send_due_posts()
                     next_checkpoint = time.monotonic() + options["checkpoint_every"]
@@ -196,7 +194,6 @@ class Command(BaseCommand):
             "  The two-factor page shows the current code (demo only).",
             "  Traffic: a day in Westmere, replayed in about ten minutes.  Ctrl-C stops it all.",
         ]
-        from beatdesk.monitoring.models import Operation
 
         lantern = Operation.objects.filter(watches__name=CARNIVAL_WATCH).first()
         if carnival and lantern is not None:

@@ -27,6 +27,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from rich.progress import Progress
 
+from beatdesk.inbox.bench import BenchError, run, sustained
 from beatdesk.networks.replay.client import ReplayFileError
 from beatdesk.networks.replay.command import replay_account
 
@@ -126,8 +127,6 @@ class Command(BaseCommand):
         return argv
 
     def _ingest(self, options: dict[str, Any]) -> None:
-        from beatdesk.inbox.bench import BenchError, run, sustained
-
         try:
             account = replay_account()
         except ReplayFileError as exc:

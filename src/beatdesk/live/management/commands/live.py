@@ -12,8 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from beatdesk.accounts.models import Force
+from beatdesk.live.actions import do_add_entries, do_create_event, do_new_token, event_accounts
 from beatdesk.live.entries import LONDON
+from beatdesk.live.importing import LogError, read_log
 from beatdesk.live.models import LiveEvent
+from beatdesk.live.queries import summarise
+from beatdesk.live.sample_log import generate, write_csv
 
 FORMAT = """\
 The incident log is a CSV file (UTF-8, comma-separated, first line the header) with the
@@ -77,17 +82,12 @@ class Command(BaseCommand):
         if what == "import":
             return self._import(event, options["file"])
         if what == "token":
-            from beatdesk.live.actions import do_new_token
-
             token = do_new_token(event, None)
             self.stdout.write(f"New intake token for {event} (shown once):\n{token}")
             return
         self._summary(event)
 
     def _create(self, options: dict[str, Any]) -> None:
-        from beatdesk.accounts.models import Force
-        from beatdesk.live.actions import do_create_event, event_accounts
-
         forces = Force.objects.all()
         if options["force"]:
             forces = forces.filter(slug=options["force"])
@@ -119,9 +119,6 @@ class Command(BaseCommand):
         )
 
     def _import(self, event: LiveEvent, path: Path) -> None:
-        from beatdesk.live.actions import do_add_entries
-        from beatdesk.live.importing import LogError, read_log
-
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         try:
@@ -165,8 +162,6 @@ class Command(BaseCommand):
         )
 
     def _summary(self, event: LiveEvent) -> None:
-        from beatdesk.live.queries import summarise
-
         s = summarise(event)
         self.stdout.write(
             f"{event} ({event.starts_at.astimezone(LONDON):%d %b %H:%M} to "
@@ -179,8 +174,6 @@ class Command(BaseCommand):
             self.stdout.write(f"followers {change.account}: {change.first} -> {change.last}")
 
     def _sample(self, options: dict[str, Any]) -> None:
-        from beatdesk.live.sample_log import generate, write_csv
-
         starts = _when(options["starts"], "--starts").astimezone(LONDON).replace(tzinfo=None)
         out = io.StringIO()
         write_csv(generate(options["rows"], options["seed"], starts), out)

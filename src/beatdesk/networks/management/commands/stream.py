@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from beatdesk.networks.mastodon.stream import listen
 from beatdesk.networks.models import NetworkAccount
 
 
@@ -16,8 +17,6 @@ class Command(BaseCommand):
         parser.add_argument("--account", required=True, help="the Mastodon account's handle")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from beatdesk.networks.mastodon.stream import listen
-
         account = NetworkAccount.objects.filter(kind="mastodon", handle=options["account"]).first()
         if account is None:
             raise CommandError(f"no Mastodon account with the handle {options['account']!r}")

@@ -21,6 +21,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from beatdesk.stories.engine import IDF_PATH, Idf
+from beatdesk.stories.evaluation import ReplayError, read, replay, unseen
+from beatdesk.triage.bundle import ModelMissing, active_bundle, load_bundle
+
 EVAL_HELP = (
     "Replays the file in time order through story clustering and rumour-candidate proposal, "
     "in memory. Unit: the PHEME thread (each record is a thread's source tweet, labelled "
@@ -68,9 +72,6 @@ class Command(BaseCommand):
     def _eval(self, options: dict[str, Any]) -> None:
         from rich.progress import Progress
 
-        from beatdesk.stories.evaluation import ReplayError, read, replay, unseen
-        from beatdesk.triage.bundle import ModelMissing, active_bundle, load_bundle
-
         events = {e.strip() for e in options["events"].split(",") if e.strip()} or None
         try:
             records = read(options["file"], events)
@@ -87,8 +88,6 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps({**result, "left_out_trained": left_out}))
 
     def _idf(self, options: dict[str, Any]) -> None:
-        from beatdesk.stories.engine import IDF_PATH, Idf
-
         paths = [options["data"] / name for name in IDF_SOURCES]
         missing = [str(p) for p in paths if not p.exists()]
         if missing:

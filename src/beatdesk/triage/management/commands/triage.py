@@ -12,7 +12,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from beatdesk.triage.bundle import DEFAULT_BUNDLE, ModelMissing, load_bundle
 from beatdesk.triage.datasets import TASKS, DataError
 from beatdesk.triage.encoder import EncoderMissing, Export, adapter_of
+from beatdesk.triage.evaluation import evaluate
 from beatdesk.triage.onnx_export import export, require_train_extra
+from beatdesk.triage.retrain import retrain
+from beatdesk.triage.training import train
 
 
 class Command(BaseCommand):
@@ -67,8 +70,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _eval(self, options: dict[str, Any]) -> None:
-        from beatdesk.triage.evaluation import evaluate
-
         bundle = load_bundle(options["model"] or DEFAULT_BUNDLE)
         result = evaluate(bundle, options["task"], options["file"])
         if result.get("skipped_as_training_data"):
@@ -80,8 +81,6 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result, ensure_ascii=False))
 
     def _train(self, options: dict[str, Any]) -> None:
-        from beatdesk.triage.training import train
-
         require_train_extra()
         if not options["data"].exists():
             raise CommandError(f"{options['data']}: no such folder (the shared datasets)")
@@ -130,8 +129,6 @@ class Command(BaseCommand):
         )
 
     def _retrain(self, options: dict[str, Any]) -> None:
-        from beatdesk.triage.retrain import retrain
-
         report = retrain(out=options["out"], progress=self.stderr.write)
         self.stdout.write(json.dumps(report))
 
